@@ -1,0 +1,113 @@
+package backend
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestValidatePath(t *testing.T) {
+	good := []string{"/a", "/pb/x", "/a/b/c-d_e.f", "/é"}
+	for _, p := range good {
+		if err := ValidatePath(p); err != nil {
+			t.Errorf("ValidatePath(%q) = %v, want nil", p, err)
+		}
+	}
+	bad := []string{"", "a", "/", "/a/", "//a", "/a//b", "/a b", "/a\n", "/\xff"}
+	for _, p := range bad {
+		err := ValidatePath(p)
+		if !errors.Is(err, ErrInvalidPath) {
+			t.Errorf("ValidatePath(%q) = %v, want ErrInvalidPath", p, err)
+		}
+	}
+}
+
+func TestValidatePrefix(t *testing.T) {
+	for _, p := range []string{"/", "/pb/", "/pb", "/pb/x"} {
+		if err := ValidatePrefix(p); err != nil {
+			t.Errorf("ValidatePrefix(%q) = %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "pb", "//", "/a//"} {
+		if err := ValidatePrefix(p); !errors.Is(err, ErrInvalidPath) {
+			t.Errorf("ValidatePrefix(%q) = %v, want ErrInvalidPath", p, err)
+		}
+	}
+}
+
+func TestEncodeDecodeKey(t *testing.T) {
+	cases := map[string]string{"/pb/x": "2/pb/x", "/a": "1/a", "/a/b/c/d/e/f/g/h/i/j": "10/a/b/c/d/e/f/g/h/i/j"}
+	for path, key := range cases {
+		if got := EncodeKey(path); got != key {
+			t.Errorf("EncodeKey(%q) = %q, want %q", path, got, key)
+		}
+		back, err := DecodeKey(key)
+		if err != nil || back != path {
+			t.Errorf("DecodeKey(%q) = %q, %v", key, back, err)
+		}
+	}
+	if got := EncodeKeyAt("/pb/", 3); got != "3/pb/" {
+		t.Errorf("EncodeKeyAt = %q", got)
+	}
+	for _, key := range []string{"", "/a", "x/a", "3/a", "-1/a"} {
+		if _, err := DecodeKey(key); !errors.Is(err, ErrInvalidPath) {
+			t.Errorf("DecodeKey(%q) = %v, want ErrInvalidPath", key, err)
+		}
+	}
+}
+
+func TestEscapeSegment(t *testing.T) {
+	cases := map[string]string{
+		"10.0.0.1/24": "10.0.0.1%2F24",
+		"a%b":         "a%25b",
+		"plain":       "plain",
+		"":            "%-",
+		"a b":         "a%20b",
+	}
+	for in, want := range cases {
+		got := EscapeSegment(in)
+		if got != want {
+			t.Errorf("EscapeSegment(%q) = %q, want %q", in, got, want)
+		}
+		if err := ValidatePath("/" + got); err != nil {
+			t.Errorf("escaped %q is not a valid segment: %v", in, err)
+		}
+		back, err := UnescapeSegment(got)
+		if err != nil || back != in {
+			t.Errorf("UnescapeSegment(%q) = %q, %v, want %q", got, back, err, in)
+		}
+	}
+	for _, bad := range []string{"%", "%2", "%zz", "%FF"} {
+		if _, err := UnescapeSegment(bad); err == nil {
+			t.Errorf("UnescapeSegment(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestRangeContains(t *testing.T) {
+	r := PrefixAt("/pb/", 3)
+	if !r.Contains("/pb/a/b") || r.Contains("/pb/a") || r.Contains("/pbx/a/b") {
+		t.Error("PrefixAt(/pb/, 3) selects the wrong keys")
+	}
+	if k := Key("/a"); !k.Contains("/a") || k.Contains("/a/b") {
+		t.Error("Key(/a) selects the wrong keys")
+	}
+	if d := PrefixAt("/pb", 0).KeyDepth(); d != 1 {
+		t.Errorf("KeyDepth = %d, want 1", d)
+	}
+	if err := PrefixAt("/a/b/", 1).Validate(); !errors.Is(err, ErrInvalidPath) {
+		t.Errorf("depth above prefix: %v", err)
+	}
+}
+
+func TestWrapPath(t *testing.T) {
+	err := WrapPath("get", "/a", ErrNotFound)
+	if !errors.Is(err, ErrNotFound) || err.Error() != `get "/a": sdpconfig: key not found` {
+		t.Errorf("WrapPath = %v", err)
+	}
+	if WrapPath("get", "/a", nil) != nil {
+		t.Error("WrapPath(nil) != nil")
+	}
+	if again := WrapPath("list", "/b", err); again != err {
+		t.Error("WrapPath rewrapped a PathError")
+	}
+}
