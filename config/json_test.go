@@ -213,7 +213,7 @@ func randomValue(r *rand.Rand, depth int) any {
 	case 3: // floats across the whole range, both notations
 		return (r.Float64() - 0.5) * math.Pow(10, float64(r.IntN(40)-20))
 	case 4:
-		return math.Float64frombits(r.Uint64() &^ (0x7ff << 52) | uint64(r.IntN(0x7fe)+1)<<52)
+		return math.Float64frombits(r.Uint64()&^(0x7ff<<52) | uint64(r.IntN(0x7fe)+1)<<52)
 	case 5, 6:
 		return randomString(r)
 	case 7:
