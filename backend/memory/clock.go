@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"sort"
 	"sync"
 	"time"
 )
@@ -35,8 +34,9 @@ func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterF
 
 // FakeClock is a Clock whose time moves only when Advance or Set is called.
 // Timers due at or before the new time run synchronously, in the order of
-// their due times, in the goroutine that moves the clock, before Advance
-// returns: after clock.Advance(ttl) the keys of an expired lease are gone.
+// their due times (then of scheduling), in the goroutine that moves the
+// clock, before Advance returns: after clock.Advance(ttl) the keys of an
+// expired lease are gone.
 // It is safe for concurrent use. Do not move the clock from inside a timer
 // function.
 type FakeClock struct {
@@ -72,20 +72,41 @@ func (c *FakeClock) AfterFunc(d time.Duration, f func()) Timer {
 // Advance moves the clock forward by d and runs the timers that are due.
 func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	c.now = c.now.Add(d)
+	target := c.now.Add(d)
 	c.mu.Unlock()
-	c.fire()
+	c.Set(target)
 }
 
 // Set moves the clock to t (never backwards: an earlier t leaves the time
-// unchanged) and runs the timers that are due.
+// unchanged) and runs the timers that are due. The clock steps through the
+// due times: a timer function sees Now() equal to its due time, and a
+// timer it schedules runs too if it falls due by t.
 func (c *FakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
+	for {
+		c.mu.Lock()
+		var next *fakeTimer
+		for tm := range c.timers {
+			if tm.due.After(t) {
+				continue
+			}
+			if next == nil || tm.due.Before(next.due) || (tm.due.Equal(next.due) && tm.seq < next.seq) {
+				next = tm
+			}
+		}
+		if next == nil {
+			if t.After(c.now) {
+				c.now = t
+			}
+			c.mu.Unlock()
+			return
+		}
+		delete(c.timers, next)
+		if next.due.After(c.now) {
+			c.now = next.due
+		}
+		c.mu.Unlock()
+		next.f()
 	}
-	c.mu.Unlock()
-	c.fire()
 }
 
 // Pending returns the number of timers not yet run nor stopped: a test can
@@ -94,34 +115,6 @@ func (c *FakeClock) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.timers)
-}
-
-// fire runs every due timer, earliest first, outside the clock's lock so a
-// timer function may read the clock or schedule new timers.
-func (c *FakeClock) fire() {
-	for {
-		c.mu.Lock()
-		var due []*fakeTimer
-		for t := range c.timers {
-			if !t.due.After(c.now) {
-				due = append(due, t)
-			}
-		}
-		if len(due) == 0 {
-			c.mu.Unlock()
-			return
-		}
-		sort.Slice(due, func(i, j int) bool {
-			if !due[i].due.Equal(due[j].due) {
-				return due[i].due.Before(due[j].due)
-			}
-			return due[i].seq < due[j].seq
-		})
-		t := due[0]
-		delete(c.timers, t)
-		c.mu.Unlock()
-		t.f()
-	}
 }
 
 type fakeTimer struct {
