@@ -19,6 +19,7 @@ type Backend struct {
 	rev        int64 // current store revision
 	compactRev int64 // -1 until the first Compact, as in etcd
 	keys       map[string]*record
+	hot        *record // the record writers looked up last (see recordOf)
 	index      index
 	leases     map[backend.LeaseID]*leaseState
 	lastLease  backend.LeaseID

@@ -82,8 +82,18 @@ func (r *record) compact(rev int64) bool {
 	if keep == 0 {
 		return false
 	}
-	r.hist = append([]version(nil), h[keep:]...)
-	return len(r.hist) == 0
+	n := len(h) - keep
+	if cap(h) > 2*n+32 {
+		// Let a long history go.
+		r.hist = append([]version(nil), h[keep:]...)
+	} else {
+		// Reuse the array: a key written steadily between compactions
+		// then appends without allocating.
+		copy(h, h[keep:])
+		clear(h[n:])
+		r.hist = h[:n]
+	}
+	return n == 0
 }
 
 // readRev checks a read revision against the store's and returns the
@@ -105,10 +115,10 @@ func (b *Backend) readRev(rev int64) (int64, error) {
 }
 
 // scanRange calls fn for every key of r that exists at rev, in path order,
-// until fn returns false. The caller holds b.mu.
+// until fn returns false. The caller holds b.mu exclusively.
 func (b *Backend) scanRange(r backend.Range, rev int64, fn func(path string, v version) bool) {
 	if !r.Prefix {
-		if rec := b.keys[r.Path]; rec != nil {
+		if rec := b.recordOf(r.Path); rec != nil {
 			if v, ok := rec.at(rev); ok {
 				fn(r.Path, v)
 			}
@@ -128,19 +138,22 @@ func (b *Backend) scanRange(r backend.Range, rev int64, fn func(path string, v v
 // store's current revision, as in an etcd response header, also when the
 // read is at an older revision or fails with ErrNotFound.
 func (b *Backend) Get(ctx context.Context, path string, rev int64) (backend.KeyValue, int64, error) {
-	if err := backend.ValidatePath(path); err != nil {
-		return backend.KeyValue{}, 0, backend.WrapPath("get", path, err)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	rec := b.keys[path]
+	if rec == nil { // a path the store has held is valid
+		if err := backend.ValidatePath(path); err != nil {
+			return backend.KeyValue{}, 0, backend.WrapPath("get", path, err)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return backend.KeyValue{}, 0, backend.WrapPath("get", path, err)
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
 	at, err := b.readRev(rev)
 	if err != nil {
 		return backend.KeyValue{}, b.rev, backend.WrapPath("get", path, err)
 	}
-	if rec := b.keys[path]; rec != nil {
+	if rec != nil {
 		if v, ok := rec.at(at); ok {
 			return v.keyValue(path, true), b.rev, nil
 		}
@@ -250,6 +263,7 @@ func (b *Backend) Compact(ctx context.Context, rev int64) error {
 		return fmt.Errorf("compact at revision %d: %w (store at %d)", rev, backend.ErrFutureRevision, b.rev)
 	}
 	b.compactRev = rev
+	b.hot = nil
 	for p, rec := range b.keys {
 		if rec.compact(rev) {
 			delete(b.keys, p)

@@ -19,17 +19,10 @@ import (
 // deletes (ErrInvalidTxn). A put of the chosen branch with a lease the
 // store does not hold fails with ErrLeaseExpired, writing nothing.
 func (b *Backend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult, error) {
-	if path, err := b.checkTxn(t); err != nil {
+	if path, err := b.lockWrite(ctx, t); err != nil {
 		return backend.TxnResult{}, backend.WrapPath("commit", path, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return backend.TxnResult{}, backend.WrapPath("commit", firstPath(t), err)
-	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return backend.TxnResult{}, backend.WrapPath("commit", firstPath(t), backend.ErrClosed)
-	}
 	res, path, err := b.commitLocked(t, false)
 	return res, backend.WrapPath("commit", path, err)
 }
@@ -42,17 +35,10 @@ func (b *Backend) Create(ctx context.Context, path, value string, lease backend.
 		If:   []backend.Compare{{Range: backend.Key(path), Target: backend.CreateRevision, Op: backend.Equal, Value: 0}},
 		Then: []backend.Op{backend.Put(path, value, lease)},
 	}
-	if _, err := b.checkTxn(t); err != nil {
+	if _, err := b.lockWrite(ctx, t); err != nil {
 		return 0, backend.WrapPath("create", path, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, backend.WrapPath("create", path, err)
-	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return 0, backend.WrapPath("create", path, backend.ErrClosed)
-	}
 	res, _, err := b.commitLocked(t, false)
 	if err != nil {
 		return 0, backend.WrapPath("create", path, err)
@@ -71,17 +57,10 @@ func (b *Backend) Update(ctx context.Context, path, value string) (int64, error)
 		If:   []backend.Compare{{Range: backend.Key(path), Target: backend.Version, Op: backend.Greater, Value: 0}},
 		Then: []backend.Op{backend.Put(path, value, backend.NoLease)},
 	}
-	if _, err := b.checkTxn(t); err != nil {
+	if _, err := b.lockWrite(ctx, t); err != nil {
 		return 0, backend.WrapPath("update", path, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, backend.WrapPath("update", path, err)
-	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return 0, backend.WrapPath("update", path, backend.ErrClosed)
-	}
 	res, _, err := b.commitLocked(t, true)
 	if err != nil {
 		return 0, backend.WrapPath("update", path, err)
@@ -115,17 +94,10 @@ func (b *Backend) Delete(ctx context.Context, path string, opts backend.DeleteOp
 	for _, r := range deleteRanges(path, opts) {
 		t.Then = append(t.Then, backend.Delete(r))
 	}
-	if _, err := b.checkTxn(t); err != nil {
+	if _, err := b.lockWrite(ctx, t); err != nil {
 		return backend.DeleteResult{}, backend.WrapPath("delete", path, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return backend.DeleteResult{}, backend.WrapPath("delete", path, err)
-	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return backend.DeleteResult{}, backend.WrapPath("delete", path, backend.ErrClosed)
-	}
 	if opts.MustExist && !b.anyExists(t.Then) {
 		return backend.DeleteResult{Revision: b.rev}, backend.WrapPath("delete", path, backend.ErrVanished)
 	}
@@ -175,6 +147,51 @@ func (b *Backend) anyExists(ops []backend.Op) bool {
 		}
 	}
 	return false
+}
+
+// lockWrite takes b.mu for a write of t: on success it returns with b.mu
+// held. It checks t first (paths and values before anything else), then
+// ctx, then that the backend is open, and returns the path an error
+// concerns.
+func (b *Backend) lockWrite(ctx context.Context, t backend.Txn) (string, error) {
+	b.mu.Lock()
+	if path, err := b.checkTxn(t); err != nil {
+		b.mu.Unlock()
+		return path, err
+	}
+	if err := ctx.Err(); err != nil {
+		b.mu.Unlock()
+		return firstPath(t), err
+	}
+	if b.closed {
+		b.mu.Unlock()
+		return firstPath(t), backend.ErrClosed
+	}
+	return "", nil
+}
+
+// validPath checks a key path. A path the store has held is valid (every
+// write checks its paths), which spares hot paths the character checks.
+// The caller holds b.mu exclusively.
+func (b *Backend) validPath(p string) error {
+	if b.recordOf(p) != nil {
+		return nil
+	}
+	return backend.ValidatePath(p)
+}
+
+// recordOf returns the record of path, or nil, remembering it: a commit
+// looks the same key up several times (check, compare, put). The caller
+// holds b.mu exclusively.
+func (b *Backend) recordOf(path string) *record {
+	if b.hot != nil && b.hot.path == path {
+		return b.hot
+	}
+	rec := b.keys[path]
+	if rec != nil {
+		b.hot = rec
+	}
+	return rec
 }
 
 // commitLocked evaluates t's compares and runs the chosen branch. With
@@ -254,11 +271,12 @@ func compareField(c backend.Compare, v version) bool {
 }
 
 // checkTxn validates t before any read, as the etcd server does with a
-// request, and returns the path an error concerns.
+// request, and returns the path an error concerns. The caller holds b.mu
+// exclusively.
 func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 	size := 0
 	for _, c := range t.If {
-		if err := c.Range.Validate(); err != nil {
+		if err := b.validRange(c.Range); err != nil {
 			return c.Range.Path, err
 		}
 		if c.Target < backend.ModRevision || c.Target > backend.Version {
@@ -277,7 +295,7 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 				if op.Range.Prefix {
 					return p, fmt.Errorf("%w: a put needs a key, not a prefix range", backend.ErrInvalidTxn)
 				}
-				if err := backend.ValidatePath(p); err != nil {
+				if err := b.validPath(p); err != nil {
 					return p, err
 				}
 				if err := backend.ValidateValue(p, op.Value); err != nil {
@@ -285,7 +303,7 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 				}
 				size += keySize(op.Range) + len(op.Value)
 			case backend.OpDelete:
-				if err := op.Range.Validate(); err != nil {
+				if err := b.validRange(op.Range); err != nil {
 					return p, err
 				}
 				size += keySize(op.Range)
@@ -307,6 +325,15 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 		return p, err
 	}
 	return "", nil
+}
+
+// validRange checks a range, sparing a key the store has held the
+// character checks. The caller holds b.mu exclusively.
+func (b *Backend) validRange(r backend.Range) error {
+	if !r.Prefix {
+		return b.validPath(r.Path)
+	}
+	return r.Validate()
 }
 
 // checkIntervals rejects a branch that puts a key twice, or puts a key that

@@ -25,7 +25,7 @@ func (b *Backend) newBatch() *writeBatch {
 // lease the key has.
 func (w *writeBatch) put(path, value string, lease backend.LeaseID, keepLease bool) {
 	b := w.b
-	rec := b.keys[path]
+	rec := b.recordOf(path)
 	if rec == nil {
 		rec = &record{path: path, depth: backend.Depth(path)}
 		b.keys[path] = rec
@@ -84,7 +84,7 @@ func (w *writeBatch) deleteKey(rec *record) {
 func (w *writeBatch) deleteRange(r backend.Range) {
 	b := w.b
 	if !r.Prefix {
-		if rec := b.keys[r.Path]; rec != nil {
+		if rec := b.recordOf(r.Path); rec != nil {
 			w.deleteKey(rec)
 		}
 		return
