@@ -9,36 +9,36 @@ import (
 	"github.com/sdpconfig/sdpconfig/backend"
 )
 
-// plan builds the one backend commit of the attempt: nil for a transaction
-// that wrote nothing. Its compares fail if anything the attempt observed
+// plan builds the one backend commit of the attempt; ok is false for a
+// transaction that wrote nothing. Its compares fail if anything the attempt observed
 // changed since the snapshot, or if anyone else wrote what it writes; its
 // ops leave every written key in its final state, valid for etcd (no key
 // written twice, no put inside a deleted range). plan may read the store
 // (to expand a deleted range that the attempt writes into again), and fails
 // with backend.ErrTxnTooLarge when the commit exceeds limit.
-func (t *Txn) plan(limit int) (*backend.Txn, error) {
+func (t *Txn) plan(limit int) (c backend.Txn, ok bool, err error) {
 	if t.ov.empty() {
-		return nil, nil
+		return c, false, nil
 	}
-	ops, err := t.ops()
-	if err != nil {
-		return nil, err
+	if c.Then, err = t.ops(); err != nil {
+		return c, false, err
 	}
-	c := &backend.Txn{If: t.compares(), Then: ops}
-	if err := checkSize(c, limit); err != nil {
-		return nil, err
+	c.If = t.compares()
+	if err := checkSize(&c, limit); err != nil {
+		return c, false, err
 	}
-	return c, nil
+	return c, true, nil
 }
 
 // ops returns the writes: a delete op per deleted range with no put inside
 // it, per-key deletes of the snapshot's keys for the other deleted ranges,
 // then one delete or put per written key, sorted by path.
 func (t *Txn) ops() ([]backend.Op, error) {
-	var ranges, keys []backend.Op
+	ops := make([]backend.Op, 0, len(t.ov.dels)+t.keys.writes)
+	var expanded []backend.Op
 	for _, r := range t.ov.dels {
 		if !t.putInside(r) {
-			ranges = append(ranges, backend.Delete(r))
+			ops = append(ops, backend.Delete(r))
 			continue
 		}
 		// etcd rejects a put inside a range the same commit deletes:
@@ -49,28 +49,35 @@ func (t *Txn) ops() ([]backend.Op, error) {
 			return nil, err
 		}
 		for _, kv := range kvs {
-			if _, ok := t.ov.keys[kv.Path]; !ok {
-				keys = append(keys, backend.Delete(backend.Key(kv.Path)))
+			if e := t.keys.find(kv.Path); e == nil || !e.written {
+				expanded = append(expanded, backend.Delete(backend.Key(kv.Path)))
 			}
 		}
 	}
-	for p, w := range t.ov.keys {
+	slices.SortFunc(ops, func(a, b backend.Op) int { return compareRange(a.Range, b.Range) })
+	nranges := len(ops)
+	ops = append(ops, expanded...)
+	for i := range t.keys.entries {
+		e := &t.keys.entries[i]
 		switch {
-		case !w.deleted:
-			keys = append(keys, backend.Put(p, w.value, w.lease))
-		case !t.deletedAsRange(p):
-			keys = append(keys, backend.Delete(backend.Key(p)))
+		case !e.written:
+		case !e.w.deleted:
+			ops = append(ops, backend.Put(e.path(), e.w.value, e.w.lease))
+		case !t.deletedAsRange(e.path()):
+			ops = append(ops, backend.Delete(backend.Key(e.path())))
 		}
 	}
-	slices.SortFunc(ranges, func(a, b backend.Op) int { return compareRange(a.Range, b.Range) })
-	slices.SortFunc(keys, func(a, b backend.Op) int { return strings.Compare(a.Range.Path, b.Range.Path) })
-	return append(ranges, keys...), nil
+	if keys := ops[nranges:]; len(keys) > 1 {
+		slices.SortFunc(keys, func(a, b backend.Op) int { return strings.Compare(a.Range.Path, b.Range.Path) })
+	}
+	return ops, nil
 }
 
 // putInside reports whether the attempt puts a key inside the range r.
 func (t *Txn) putInside(r backend.Range) bool {
-	for p, w := range t.ov.keys {
-		if !w.deleted && r.Contains(p) {
+	for i := range t.keys.entries {
+		e := &t.keys.entries[i]
+		if e.written && !e.w.deleted && r.Contains(e.path()) {
 			return true
 		}
 	}
@@ -109,37 +116,40 @@ func (t *Txn) compares() []backend.Compare {
 		return nil
 	}
 	next := t.rev + 1
-	var cs []backend.Compare
-	for p, d := range t.deps {
-		_, written := t.ov.keys[p]
-		switch {
-		case !d.present:
-			cs = append(cs, keyCompare(p, backend.CreateRevision, backend.Equal, 0))
-		case d.kind == depRead || written:
-			cs = append(cs, keyCompare(p, backend.ModRevision, backend.Equal, d.kv.ModRevision))
-		default:
-			cs = append(cs, keyCompare(p, backend.CreateRevision, backend.Equal, d.kv.CreateRevision))
-		}
-	}
-	for p := range t.ov.keys {
-		if _, ok := t.deps[p]; ok || t.ov.deletedByRange(p) {
-			continue
-		}
-		cs = append(cs, keyCompare(p, backend.ModRevision, backend.Less, next))
-	}
-	slices.SortFunc(cs, func(a, b backend.Compare) int { return strings.Compare(a.Range.Path, b.Range.Path) })
-	var rs []backend.Compare
+	cs := make([]backend.Compare, 0, len(t.keys.entries)+len(t.ov.dels)+len(t.ranges))
 	for _, r := range t.ov.dels {
-		rs = append(rs, backend.Compare{Range: r, Target: backend.ModRevision, Op: backend.Less, Value: next})
+		cs = append(cs, backend.Compare{Range: r, Target: backend.ModRevision, Op: backend.Less, Value: next})
 	}
 	for _, r := range t.ranges {
 		if t.rangeCovered(r) {
 			continue
 		}
-		rs = append(rs, backend.Compare{Range: r, Target: backend.CreateRevision, Op: backend.Less, Value: next})
+		cs = append(cs, backend.Compare{Range: r, Target: backend.CreateRevision, Op: backend.Less, Value: next})
 	}
-	slices.SortFunc(rs, func(a, b backend.Compare) int { return compareRange(a.Range, b.Range) })
-	return append(rs, cs...)
+	if len(cs) > 1 {
+		slices.SortFunc(cs, func(a, b backend.Compare) int { return compareRange(a.Range, b.Range) })
+	}
+	nranges := len(cs)
+	for i := range t.keys.entries {
+		e := &t.keys.entries[i]
+		switch {
+		case e.dep == 0 && (!e.written || t.ov.deletedByRange(e.path())):
+			// Not observed, and not written or written inside a
+			// deleted range, whose compare covers it.
+		case e.dep == 0:
+			cs = append(cs, keyCompare(e.path(), backend.ModRevision, backend.Less, next))
+		case !e.present:
+			cs = append(cs, keyCompare(e.path(), backend.CreateRevision, backend.Equal, 0))
+		case e.dep == depRead || e.written:
+			cs = append(cs, keyCompare(e.path(), backend.ModRevision, backend.Equal, e.kv.ModRevision))
+		default:
+			cs = append(cs, keyCompare(e.path(), backend.CreateRevision, backend.Equal, e.kv.CreateRevision))
+		}
+	}
+	if keys := cs[nranges:]; len(keys) > 1 {
+		slices.SortFunc(keys, func(a, b backend.Compare) int { return strings.Compare(a.Range.Path, b.Range.Path) })
+	}
+	return cs
 }
 
 // rangeCovered reports whether the listed range r needs no compare of its

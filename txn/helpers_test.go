@@ -2,6 +2,7 @@ package txn_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -136,3 +137,5 @@ func value(t testing.TB, b backend.Backend, path string) string {
 	}
 	return kv.Value
 }
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, backend.ErrNotFound) }

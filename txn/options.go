@@ -54,8 +54,15 @@ type options struct {
 	snapshot    int64
 }
 
-func defaultOptions() options {
-	return options{maxAttempts: DefaultMaxAttempts, newBackOff: DefaultBackOff}
+func buildOptions(opts []Option) options {
+	if len(opts) == 0 {
+		return options{maxAttempts: DefaultMaxAttempts, newBackOff: DefaultBackOff}
+	}
+	o := &options{maxAttempts: DefaultMaxAttempts, newBackOff: DefaultBackOff}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
 }
 
 // WithMaxAttempts bounds the number of attempts (calls of fn) to n;
@@ -121,6 +128,18 @@ type WriteOption func(*writeOptions)
 
 type writeOptions struct {
 	lease backend.LeaseID
+}
+
+// leaseOf returns the lease opts set.
+func leaseOf(opts []WriteOption) backend.LeaseID {
+	if len(opts) == 0 {
+		return backend.NoLease
+	}
+	o := &writeOptions{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o.lease
 }
 
 // WithLease attaches the written key to lease id: the store deletes the key

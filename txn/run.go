@@ -31,10 +31,7 @@ import (
 // fails with backend.ErrTxnTooLarge before anything is sent. A panic in fn
 // propagates to Run's caller, with nothing committed.
 func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Option) (err error) {
-	o := defaultOptions()
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := buildOptions(opts)
 	var st Stats
 	if o.stats != nil {
 		defer func() {
@@ -119,7 +116,7 @@ func (t *Txn) attempt(b backend.Backend, fn func(*Txn) error, limit int) (int64,
 	if err := t.ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	c, err := t.plan(limit)
+	c, ok, err := t.plan(limit)
 	if err != nil {
 		var ce *ConflictError
 		if errors.As(t.fail, &ce) {
@@ -127,10 +124,10 @@ func (t *Txn) attempt(b backend.Backend, fn func(*Txn) error, limit int) (int64,
 		}
 		return 0, nil, err
 	}
-	if c == nil {
+	if !ok {
 		return t.rev, nil, nil
 	}
-	res, err := b.Commit(t.ctx, *c)
+	res, err := b.Commit(t.ctx, c)
 	if err != nil {
 		return 0, nil, err
 	}

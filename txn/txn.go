@@ -24,39 +24,17 @@ type Txn struct {
 	fail error // the first read error: the attempt cannot commit
 	done bool  // the attempt has ended
 
-	snap   map[string]snapKey // keys known at the snapshot, with values
-	deps   map[string]dep     // keys the outcome depends on
-	ranges []backend.Range    // listed prefix ranges the outcome depends on
-	ov     overlay            // own writes
+	keys   table           // every key the attempt read or wrote
+	ranges []backend.Range // listed prefix ranges the outcome depends on
+	ov     overlay         // own writes (over keys)
 
 	onCommit []func()
 }
 
-// snapKey is a key as the snapshot holds it.
-type snapKey struct {
-	kv      backend.KeyValue
-	present bool
-}
-
-// depKind says how much of a key a transaction observed.
-type depKind int
-
-const (
-	// depExists: only whether the key exists (and its create revision).
-	depExists depKind = iota + 1
-	// depRead: its value, lease and revisions.
-	depRead
-)
-
-// dep is a key the transaction observed at its snapshot.
-type dep struct {
-	kind    depKind
-	kv      backend.KeyValue // revisions at the snapshot
-	present bool
-}
-
 func newTxn(ctx context.Context, r Reader, hook func(backend.Range), rev int64) *Txn {
-	return &Txn{ctx: ctx, reader: r, hook: hook, rev: rev}
+	t := &Txn{ctx: ctx, reader: r, hook: hook, rev: rev}
+	t.ov.keys = &t.keys
+	return t
 }
 
 // Context returns the context Run was called with.
@@ -97,12 +75,13 @@ func (t *Txn) GetKV(path string) (backend.KeyValue, bool, error) {
 		}
 		return backend.KeyValue{Path: path, Value: w.value, Lease: w.lease}, true, nil
 	}
-	k, err := t.snapshotKey(path)
+	e, err := t.snapshotKey(path)
 	if err != nil {
 		return backend.KeyValue{}, false, err
 	}
-	t.track(path, k, depRead)
-	return k.kv, k.present, nil
+	kv, present := e.kv, e.present
+	t.track(e, depRead)
+	return kv, present, nil
 }
 
 // List returns the paths of the keys at the depths opts selects whose path
@@ -164,21 +143,23 @@ func (t *Txn) list(prefix string, opts ListOptions, withValues bool) ([]backend.
 			}
 			continue
 		}
+		e := t.observed(kv, withValues)
 		if !opts.Untracked {
 			kind := depExists
 			if withValues {
 				kind = depRead
 			}
-			t.trackQuiet(kv.Path, snapKey{kv: kv, present: true}, kind)
+			t.trackQuiet(e, kind)
 		}
 		out = append(out, kv)
 	}
-	for p, w := range t.ov.keys {
-		if w.deleted || seen[p] || !strings.HasPrefix(p, prefix) {
+	for i := range t.keys.entries {
+		e := &t.keys.entries[i]
+		if !e.written || e.w.deleted || seen[e.path()] || !strings.HasPrefix(e.path(), prefix) {
 			continue
 		}
-		if _, ok := slices.BinarySearch(depths, backend.Depth(p)-base); ok {
-			out = append(out, backend.KeyValue{Path: p, Value: w.value, Lease: w.lease})
+		if _, ok := slices.BinarySearch(depths, backend.Depth(e.path())-base); ok {
+			out = append(out, backend.KeyValue{Path: e.path(), Value: e.w.value, Lease: e.w.lease})
 		}
 	}
 	slices.SortFunc(out, func(a, b backend.KeyValue) int { return strings.Compare(a.Path, b.Path) })
@@ -211,7 +192,7 @@ func (t *Txn) check(path string) error {
 	if err := t.usable(); err != nil {
 		return err
 	}
-	return backend.ValidatePath(path)
+	return validPath(path)
 }
 
 func (t *Txn) usable() error {
@@ -221,14 +202,15 @@ func (t *Txn) usable() error {
 	return nil
 }
 
-// snapshotKey returns the key at the snapshot, reading it (and pinning the
-// snapshot) if it is not known yet. It does not track the key.
-func (t *Txn) snapshotKey(path string) (snapKey, error) {
-	if k, ok := t.snap[path]; ok {
-		return k, nil
+// snapshotKey returns the entry of the key with its state at the snapshot,
+// reading it (and pinning the snapshot) if it is not known yet. It does not
+// track the key. The pointer is valid until the next entry is added.
+func (t *Txn) snapshotKey(path string) (*entry, error) {
+	if e := t.keys.find(path); e != nil && e.known {
+		return e, nil
 	}
 	if t.fail != nil {
-		return snapKey{}, t.fail
+		return nil, t.fail
 	}
 	kv, rev, err := t.reader.Get(t.ctx, path, t.rev)
 	present := true
@@ -236,21 +218,29 @@ func (t *Txn) snapshotKey(path string) (snapKey, error) {
 		kv, present, err = backend.KeyValue{Path: path}, false, nil
 	}
 	if err != nil {
-		return snapKey{}, t.readFailed("get", path, err)
+		return nil, t.readFailed("get", path, err)
 	}
 	if t.rev == 0 {
 		t.rev = rev
 	}
-	k := snapKey{kv: kv, present: present}
-	if t.snap == nil {
-		t.snap = make(map[string]snapKey)
+	kv.Path = path
+	e := t.keys.add(path)
+	e.kv, e.present, e.known = kv, present, true
+	return e, nil
+}
+
+// observed records kv, listed at the snapshot (withValue: with its value),
+// and returns its entry. The pointer is valid until the next entry is added.
+func (t *Txn) observed(kv backend.KeyValue, withValue bool) *entry {
+	e := t.keys.add(kv.Path)
+	if !e.known {
+		e.kv, e.present, e.known = kv, true, withValue
 	}
-	t.snap[path] = k
-	return k, nil
+	return e
 }
 
 // snapshotList lists the keys at the relative depths under prefix at the
-// snapshot, pinning it if needed. It tracks nothing.
+// snapshot, pinning it if needed. It records and tracks nothing.
 func (t *Txn) snapshotList(prefix string, depths []int, withValues bool) ([]backend.KeyValue, error) {
 	if t.fail != nil {
 		return nil, t.fail
@@ -264,14 +254,6 @@ func (t *Txn) snapshotList(prefix string, depths []int, withValues bool) ([]back
 	}
 	if t.rev == 0 {
 		t.rev = res.Revision
-	}
-	if withValues {
-		if t.snap == nil {
-			t.snap = make(map[string]snapKey, len(res.KVs))
-		}
-		for _, kv := range res.KVs {
-			t.snap[kv.Path] = snapKey{kv: kv, present: true}
-		}
 	}
 	return res.KVs, nil
 }
@@ -290,26 +272,23 @@ func (t *Txn) readFailed(op, path string, err error) error {
 	return err
 }
 
-// track records that the outcome depends on the key at the snapshot, and
+// track records that the outcome depends on the key of e as kind, and
 // tells the read hook the first time.
-func (t *Txn) track(path string, k snapKey, kind depKind) {
-	if t.trackQuiet(path, k, kind) && t.hook != nil {
-		t.hook(backend.Key(path))
+func (t *Txn) track(e *entry, kind depKind) {
+	if t.trackQuiet(e, kind) && t.hook != nil {
+		t.hook(backend.Key(e.path()))
 	}
 }
 
 // trackQuiet is track without the hook (for keys inside a hooked range); it
 // reports whether the key was not tracked before.
-func (t *Txn) trackQuiet(path string, k snapKey, kind depKind) (isNew bool) {
-	d, ok := t.deps[path]
-	if ok && d.kind >= kind {
+func (t *Txn) trackQuiet(e *entry, kind depKind) (isNew bool) {
+	if e.dep >= kind {
 		return false
 	}
-	if t.deps == nil {
-		t.deps = make(map[string]dep)
-	}
-	t.deps[path] = dep{kind: kind, kv: k.kv, present: k.present}
-	return !ok
+	isNew = e.dep == 0
+	e.dep = kind
+	return isNew
 }
 
 // trackRange records that the outcome depends on no key being created in

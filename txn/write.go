@@ -19,11 +19,7 @@ func (t *Txn) Create(path, value string, opts ...WriteOption) error {
 	if present {
 		return backend.WrapPath("create", path, backend.ErrCollision)
 	}
-	var o writeOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	t.ov.put(path, value, o.lease)
+	t.ov.put(path, value, leaseOf(opts))
 	return nil
 }
 
@@ -53,11 +49,7 @@ func (t *Txn) Put(path, value string, opts ...WriteOption) error {
 	if err := t.checkWrite(path, value); err != nil {
 		return err
 	}
-	var o writeOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	t.ov.put(path, value, o.lease)
+	t.ov.put(path, value, leaseOf(opts))
 	return nil
 }
 
@@ -102,12 +94,13 @@ func (t *Txn) exists(path string, kind depKind) (bool, backend.LeaseID, error) {
 	if w, known := t.ov.lookup(path); known {
 		return !w.deleted, w.lease, nil
 	}
-	k, err := t.snapshotKey(path)
+	e, err := t.snapshotKey(path)
 	if err != nil {
 		return false, backend.NoLease, err
 	}
-	t.track(path, k, kind)
-	return k.present, k.kv.Lease, nil
+	present, lease := e.present, e.kv.Lease
+	t.track(e, kind)
+	return present, lease, nil
 }
 
 // existsForDelete reports whether a delete of path (recursive or not) would
@@ -120,8 +113,9 @@ func (t *Txn) existsForDelete(path string, recursive bool) (bool, error) {
 		return present, err
 	}
 	sub := backend.Subtree(path)
-	for p, w := range t.ov.keys {
-		if !w.deleted && inAny(sub, p) {
+	for i := range t.keys.entries {
+		e := &t.keys.entries[i]
+		if e.written && !e.w.deleted && inAny(sub, e.path()) {
 			return true, nil
 		}
 	}
@@ -135,7 +129,7 @@ func (t *Txn) existsForDelete(path string, recursive bool) (bool, error) {
 	}
 	for _, kv := range kvs {
 		if _, known := t.ov.lookup(kv.Path); !known {
-			t.track(kv.Path, snapKey{kv: kv, present: true}, depExists)
+			t.track(t.observed(kv, false), depExists)
 			return true, nil
 		}
 	}
