@@ -37,8 +37,10 @@ func (v version) keyValue(path string, withValue bool) backend.KeyValue {
 }
 
 // record is the history of one key, oldest write first. Compaction keeps,
-// as etcd does, the newest write at or before the compact revision (unless
-// it is a tombstone) and everything after it.
+// as etcd v3.7 does, the newest write at or before the compact revision,
+// unless it is a tombstone older than the compact revision, and everything
+// after it: a delete at the compact revision itself stays, so that a watch
+// from there reports it.
 type record struct {
 	path  string
 	depth int
@@ -74,9 +76,9 @@ func (r *record) compact(rev int64) bool {
 	h := r.hist
 	i := sort.Search(len(h), func(i int) bool { return h[i].mod > rev })
 	// h[i-1] is the newest write at or before rev: keep it unless it is a
-	// tombstone.
+	// tombstone before rev.
 	keep := i
-	if i > 0 && !h[i-1].tombstone() {
+	if i > 0 && (!h[i-1].tombstone() || h[i-1].mod == rev) {
 		keep = i - 1
 	}
 	if keep == 0 {

@@ -310,3 +310,37 @@ func TestDropWatchesDropsUnreadResponses(t *testing.T) {
 	assert.DeepEqual(t, got, []string{"3", "4", "5", "6", "7", "8", "9"})
 	assert.Equal(t, resp.Revision, int64(11))
 }
+
+// etcd v3.7 keeps a delete at exactly the compact revision (its keyIndex
+// compaction keeps the generation whose tombstone is at atRev): a watch from
+// the compact revision reports it, with no previous value (rev-1 is
+// compacted). An older delete is gone with the history.
+func TestWatchFromCompactRevisionKeepsItsDelete(t *testing.T) {
+	ctx := context.Background()
+	b := newBackend(t)
+	put(t, b, "/old", "1")                                   // 2
+	put(t, b, "/t", "1")                                     // 3
+	_, err := b.Delete(ctx, "/old", backend.DeleteOptions{}) // 4
+	assert.NilError(t, err)
+	_, err = b.Delete(ctx, "/t", backend.DeleteOptions{}) // 5
+	assert.NilError(t, err)
+	put(t, b, "/t", "2") // 6
+	assert.NilError(t, b.Compact(ctx, 5))
+
+	ws, err := b.Watch(ctx, []backend.Range{backend.PrefixAt("/", 0)}, 5)
+	assert.NilError(t, err)
+	defer ws.Close()
+	resp := recv(t, ws)
+	assert.DeepEqual(t, events(resp), []event{
+		{Type: backend.EventDelete, Path: "/t", Rev: 5},
+		{Type: backend.EventPut, Path: "/t", Value: "2", Rev: 6},
+	})
+
+	// A later compaction drops that tombstone too.
+	assert.NilError(t, b.Compact(ctx, 6))
+	ws2, err := b.Watch(ctx, []backend.Range{backend.PrefixAt("/", 0)}, 6)
+	assert.NilError(t, err)
+	defer ws2.Close()
+	resp = recv(t, ws2)
+	assert.DeepEqual(t, events(resp), []event{{Type: backend.EventPut, Path: "/t", Value: "2", Rev: 6}})
+}
