@@ -36,8 +36,9 @@ func (t *Txn) plan(limit int) (c backend.Txn, ok bool, err error) {
 func (t *Txn) ops() ([]backend.Op, error) {
 	ops := make([]backend.Op, 0, len(t.ov.dels)+t.keys.writes)
 	var expanded []backend.Op
-	for _, r := range t.ov.dels {
-		if !t.putInside(r) {
+	asRange := t.rangeOps()
+	for i, r := range t.ov.dels {
+		if asRange[i] {
 			ops = append(ops, backend.Delete(r))
 			continue
 		}
@@ -63,7 +64,7 @@ func (t *Txn) ops() ([]backend.Op, error) {
 		case !e.written:
 		case !e.w.deleted:
 			ops = append(ops, backend.Put(e.path(), e.w.value, e.w.lease))
-		case !t.deletedAsRange(e.path()):
+		case !deletedAsRange(t.ov.dels, asRange, e.path()):
 			ops = append(ops, backend.Delete(backend.Key(e.path())))
 		}
 	}
@@ -73,22 +74,28 @@ func (t *Txn) ops() ([]backend.Op, error) {
 	return ops, nil
 }
 
-// putInside reports whether the attempt puts a key inside the range r.
-func (t *Txn) putInside(r backend.Range) bool {
-	for i := range t.keys.entries {
-		e := &t.keys.entries[i]
-		if e.written && !e.w.deleted && r.Contains(e.path()) {
-			return true
+// rangeOps tells, for each deleted range, whether the commit can delete it
+// with one range op: whether the attempt puts no key inside it.
+func (t *Txn) rangeOps() []bool {
+	asRange := make([]bool, len(t.ov.dels))
+	for i, r := range t.ov.dels {
+		asRange[i] = true
+		for j := range t.keys.entries {
+			e := &t.keys.entries[j]
+			if e.written && !e.w.deleted && r.Contains(e.path()) {
+				asRange[i] = false
+				break
+			}
 		}
 	}
-	return false
+	return asRange
 }
 
-// deletedAsRange reports whether path lies in a deleted range that the
-// commit deletes with one range op.
-func (t *Txn) deletedAsRange(path string) bool {
-	for _, r := range t.ov.dels {
-		if r.Contains(path) && !t.putInside(r) {
+// deletedAsRange reports whether path lies in one of dels that the commit
+// deletes with one range op.
+func deletedAsRange(dels []backend.Range, asRange []bool, path string) bool {
+	for i, r := range dels {
+		if asRange[i] && r.Contains(path) {
 			return true
 		}
 	}

@@ -11,8 +11,9 @@ import (
 type entry struct {
 	kv      backend.KeyValue // kv.Path is the key; the rest is at the snapshot, Value only if known
 	w       write            // the attempt's write, if written
-	present bool             // the key exists at the snapshot
-	known   bool             // kv and present come from a read with values
+	present bool             // the key exists at the snapshot (if seen)
+	seen    bool             // kv and present hold the key at the snapshot
+	known   bool             // seen, with its value (not only listed)
 	written bool             // the attempt wrote the key (after any range delete of it)
 	dep     depKind          // what the outcome depends on; 0: nothing
 }

@@ -143,13 +143,12 @@ func (t *Txn) list(prefix string, opts ListOptions, withValues bool) ([]backend.
 			}
 			continue
 		}
-		e := t.observed(kv, withValues)
 		if !opts.Untracked {
 			kind := depExists
 			if withValues {
 				kind = depRead
 			}
-			t.trackQuiet(e, kind)
+			t.trackQuiet(t.observed(kv, withValues), kind)
 		}
 		out = append(out, kv)
 	}
@@ -225,7 +224,7 @@ func (t *Txn) snapshotKey(path string) (*entry, error) {
 	}
 	kv.Path = path
 	e := t.keys.add(path)
-	e.kv, e.present, e.known = kv, present, true
+	e.kv, e.present, e.seen, e.known = kv, present, true, true
 	return e, nil
 }
 
@@ -234,7 +233,7 @@ func (t *Txn) snapshotKey(path string) (*entry, error) {
 func (t *Txn) observed(kv backend.KeyValue, withValue bool) *entry {
 	e := t.keys.add(kv.Path)
 	if !e.known {
-		e.kv, e.present, e.known = kv, true, withValue
+		e.kv, e.present, e.seen, e.known = kv, true, true, withValue
 	}
 	return e
 }

@@ -94,6 +94,12 @@ func (t *Txn) exists(path string, kind depKind) (bool, backend.LeaseID, error) {
 	if w, known := t.ov.lookup(path); known {
 		return !w.deleted, w.lease, nil
 	}
+	if e := t.keys.find(path); e != nil && e.seen && kind == depExists {
+		// Listed already: whether it exists is known, no need to read.
+		present := e.present
+		t.track(e, kind)
+		return present, backend.NoLease, nil
+	}
 	e, err := t.snapshotKey(path)
 	if err != nil {
 		return false, backend.NoLease, err

@@ -281,3 +281,22 @@ func TestReaderAndReadHook(t *testing.T) {
 		assert.Equal(t, value(t, b, "/a"), "x")
 	})
 }
+
+func TestListedKeysNeedNoReread(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend.Backend) {
+		ctx := context.Background()
+		setup(t, b, "/l/a", "1", "/l/b", "2")
+		w := wrap(b)
+		err := txn.Run(ctx, w, func(tx *txn.Txn) error {
+			if _, err := tx.List("/l/", txn.ListOptions{}); err != nil {
+				return err
+			}
+			assert.Check(t, is.ErrorIs(tx.Create("/l/a", "x"), backend.ErrCollision))
+			return tx.Delete("/l/b", txn.DeleteOptions{MustExist: true})
+		})
+		assert.NilError(t, err)
+		assert.Equal(t, w.gets.Load(), int64(0))
+		assert.Equal(t, w.lists.Load(), int64(1))
+		assert.DeepEqual(t, dump(t, b, "/l/"), map[string]string{"/l/a": "1"})
+	})
+}
