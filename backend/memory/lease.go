@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -29,11 +30,7 @@ func (b *Backend) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lease grant: %w", err)
 	}
-	secs := (ttl + time.Second - 1) / time.Second
-	if secs < 1 {
-		secs = 1
-	}
-	ttl = secs * time.Second
+	ttl = roundTTL(ttl)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -44,6 +41,17 @@ func (b *Backend) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, 
 	h := &lease{b: b, id: b.lastLease, ttl: ttl, done: make(chan struct{})}
 	b.leases[h.id] = &leaseState{id: h.id, ttl: ttl, keys: make(map[string]struct{}), handle: h}
 	return h, nil
+}
+
+// roundTTL rounds ttl up to whole seconds, at least one, without
+// overflowing.
+func roundTTL(ttl time.Duration) time.Duration {
+	const most = math.MaxInt64 / time.Second
+	secs := ttl / time.Second
+	if ttl%time.Second > 0 && secs < most {
+		secs++
+	}
+	return max(secs, 1) * time.Second
 }
 
 // ExpireLease is a test hook: it expires lease id now, as if its TTL had run

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ func TestLeaseTTLRounding(t *testing.T) {
 		{time.Second, time.Second},
 		{1500 * time.Millisecond, 2 * time.Second},
 		{10 * time.Second, 10 * time.Second},
+		{math.MaxInt64, math.MaxInt64 / time.Second * time.Second},
 	} {
 		l, err := b.Lease(ctx, tc.in)
 		assert.NilError(t, err)
