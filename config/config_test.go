@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -230,6 +231,11 @@ func TestPrefix(t *testing.T) {
 		assert.Equal(t, kv.Path, "/pb/a%2Fb")
 		_, _, err = c.Backend().Get(ctx, "pb", 0)
 		assert.Assert(t, errors.Is(err, backend.ErrInvalidPath), "%v", err)
+		// Errors name paths relative to the prefix too.
+		_, err = c.Backend().Create(ctx, "/pb/a%2Fb", "{}", backend.NoLease)
+		assert.Assert(t, errors.Is(err, backend.ErrCollision), "%v", err)
+		assert.ErrorContains(t, err, `"/pb/a%2Fb"`)
+		assert.Assert(t, !strings.Contains(err.Error(), "/sdp/test"), "%v", err)
 
 		// Watch events through the view carry relative paths.
 		rev, err := c.Backend().Revision(ctx)

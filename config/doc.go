@@ -90,6 +90,4 @@
 //   - Marshal writes UTF-8 as ska-sdp-config does (ensure_ascii=False);
 //     MarshalASCII writes Python's default \uXXXX escapes instead. Python
 //     reads both the same.
-//   - Errors of a Config with a prefix name full store paths, prefix
-//     included.
 package config

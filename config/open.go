@@ -31,18 +31,24 @@ func Open(ctx context.Context, opts Options) (*Config, error) {
 // the prefix is s.Prefix.
 func OpenSettings(ctx context.Context, s Settings, opts Options) (*Config, error) {
 	var b backend.Backend
+	opts.Prefix = s.Prefix
 	switch s.Backend {
 	case BackendMemory:
 		b = memory.New()
 	case BackendEtcd3:
+		if s.Prefix != "" {
+			if err := backend.ValidatePath(s.Prefix); err != nil {
+				return nil, &SettingError{Name: SettingPrefix, Source: s.Source(SettingPrefix), Value: s.Prefix, Reason: err.Error()}
+			}
+		}
 		var err error
 		if b, err = openEtcd3(ctx, s, opts); err != nil {
 			return nil, err
 		}
+		opts.Prefix = "" // the etcd3 backend applies it
 	default:
 		return nil, &SettingError{Name: SettingBackend, Source: s.Source(SettingBackend), Value: s.Backend, Reason: `unknown backend: use "etcd3" or "memory"`}
 	}
-	opts.Prefix = s.Prefix
 	c, err := newConfig(b, opts, true)
 	if err != nil {
 		b.Close()

@@ -12,8 +12,8 @@ import (
 // withPrefix returns a view of b in which every path is relative to prefix:
 // "/pb/x" is the store's "<prefix>/pb/x" (stored at its full depth, as
 // ska-sdp-config's global prefix is), and results carry paths without the
-// prefix. Errors of b keep naming the full path. The view implements
-// backend.Limiter when b does.
+// prefix, as do the errors that are a *backend.PathError. The view
+// implements backend.Limiter when b does.
 func withPrefix(b backend.Backend, prefix string) backend.Backend {
 	p := &prefixed{b: b, prefix: prefix, depth: backend.Depth(prefix)}
 	if l, ok := b.(backend.Limiter); ok {
@@ -40,6 +40,17 @@ func (p *prefixed) full(path string) string { return p.prefix + path }
 
 func (p *prefixed) strip(path string) string { return strings.TrimPrefix(path, p.prefix) }
 
+// stripErr returns err with the prefix removed from its path if it is a
+// *backend.PathError naming a path under the prefix (a copy: the original
+// is left alone).
+func (p *prefixed) stripErr(err error) error {
+	pe, ok := err.(*backend.PathError)
+	if !ok || !strings.HasPrefix(pe.Path, p.prefix+"/") {
+		return err
+	}
+	return &backend.PathError{Op: pe.Op, Path: p.strip(pe.Path), Err: pe.Err}
+}
+
 func (p *prefixed) mapRange(r backend.Range) backend.Range {
 	r.Path = p.full(r.Path)
 	if r.Prefix && r.Depth != 0 {
@@ -56,7 +67,7 @@ func (p *prefixed) Get(ctx context.Context, path string, rev int64) (backend.Key
 	if kv.Path != "" {
 		kv.Path = p.strip(kv.Path)
 	}
-	return kv, r, err
+	return kv, r, p.stripErr(err)
 }
 
 func (p *prefixed) List(ctx context.Context, prefix string, opts backend.ListOptions) (backend.ListResult, error) {
@@ -70,7 +81,7 @@ func (p *prefixed) List(ctx context.Context, prefix string, opts backend.ListOpt
 	for i := range res.KVs {
 		res.KVs[i].Path = p.strip(res.KVs[i].Path)
 	}
-	return res, err
+	return res, p.stripErr(err)
 }
 
 func (p *prefixed) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult, error) {
@@ -95,21 +106,24 @@ func (p *prefixed) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult
 			ops.out[i] = op
 		}
 	}
-	return p.b.Commit(ctx, out)
+	res, err := p.b.Commit(ctx, out)
+	return res, p.stripErr(err)
 }
 
 func (p *prefixed) Create(ctx context.Context, path, value string, lease backend.LeaseID) (int64, error) {
 	if err := backend.ValidatePath(path); err != nil {
 		return 0, err
 	}
-	return p.b.Create(ctx, p.full(path), value, lease)
+	rev, err := p.b.Create(ctx, p.full(path), value, lease)
+	return rev, p.stripErr(err)
 }
 
 func (p *prefixed) Update(ctx context.Context, path, value string) (int64, error) {
 	if err := backend.ValidatePath(path); err != nil {
 		return 0, err
 	}
-	return p.b.Update(ctx, p.full(path), value)
+	rev, err := p.b.Update(ctx, p.full(path), value)
+	return rev, p.stripErr(err)
 }
 
 func (p *prefixed) Delete(ctx context.Context, path string, opts backend.DeleteOptions) (backend.DeleteResult, error) {
@@ -120,7 +134,8 @@ func (p *prefixed) Delete(ctx context.Context, path string, opts backend.DeleteO
 	if err := check(path); err != nil {
 		return backend.DeleteResult{}, err
 	}
-	return p.b.Delete(ctx, p.full(path), opts)
+	res, err := p.b.Delete(ctx, p.full(path), opts)
+	return res, p.stripErr(err)
 }
 
 func (p *prefixed) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, error) {
@@ -137,7 +152,7 @@ func (p *prefixed) Watch(ctx context.Context, ranges []backend.Range, fromRev in
 	}
 	in, err := p.b.Watch(ctx, mapped, fromRev)
 	if err != nil {
-		return nil, err
+		return nil, p.stripErr(err)
 	}
 	s := &prefixedStream{
 		in:       in,

@@ -341,6 +341,9 @@ func ResolveSettings(opts Options, getenv func(string) string) (Settings, error)
 	if s.Password != "" && s.Username == "" {
 		return Settings{}, bad(SettingPassword, "", "a password needs a user name ("+EnvUsername+")")
 	}
+	if s.Username != "" && s.Password == "" {
+		return Settings{}, bad(SettingUsername, s.Username, "a user name needs a password ("+EnvPassword+")")
+	}
 
 	// Endpoints.
 	var list []string

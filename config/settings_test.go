@@ -125,6 +125,7 @@ func TestResolveSettingsErrors(t *testing.T) {
 		{"cert over http", Options{}, map[string]string{EnvCert: "/ca.pem"}, SettingCACert, `cert "/ca.pem" (from SDP_CONFIG_CERT): certificates need protocol "https"`},
 		{"client cert without key", Options{Protocol: "https", ClientCert: "/c.pem"}, nil, SettingClientCert, `set the client key`},
 		{"client key without cert", Options{Protocol: "https"}, map[string]string{EnvClientKey: "/k.pem"}, SettingClientKey, `SDP_CONFIG_CLIENT_KEY`},
+		{"user without password", Options{Username: "u"}, nil, SettingUsername, `username "u" (from option): a user name needs a password (SDP_CONFIG_PASSWORD)`},
 		{"password without user", Options{}, map[string]string{EnvPassword: "hunter2"}, SettingPassword, `password (from SDP_CONFIG_PASSWORD): a password needs a user name`},
 	}
 	for _, c := range cases {
