@@ -64,10 +64,11 @@ type Config struct {
 	ttl   time.Duration
 	txnOp []txn.Option
 
-	mu     sync.Mutex
-	closed bool
-	client backend.Lease   // the client lease, nil until first needed
-	leases []backend.Lease // leases handed out by Lease, still alive when last pruned
+	grantMu sync.Mutex // held while granting the client lease
+	mu      sync.Mutex
+	closed  bool
+	client  backend.Lease   // the client lease, nil until first needed
+	leases  []backend.Lease // leases handed out by Lease, still alive when last pruned
 }
 
 // New returns a Config over b, which stays the caller's: Close does not
@@ -179,23 +180,39 @@ func (c *Config) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, e
 // keys bound to the old one, such as ownership keys, are gone by then and
 // must be taken again.
 func (c *Config) ClientLease(ctx context.Context) (backend.Lease, error) {
+	// grantMu serialises grants; mu is not held across the grant, so that
+	// Close and IsOwner never wait for a slow store.
+	c.grantMu.Lock()
+	defer c.grantMu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil, errClosed
 	}
 	if c.client != nil && !ended(c.client) {
-		return c.client, nil
+		l := c.client
+		c.mu.Unlock()
+		return l, nil
 	}
-	if c.client != nil {
-		c.client.Close()
-		c.client = nil
+	old := c.client
+	c.client = nil
+	c.mu.Unlock()
+	if old != nil {
+		old.Close()
 	}
+
 	l, err := c.b.Lease(ctx, c.ttl)
 	if err != nil {
 		return nil, fmt.Errorf("config: client lease: %w", err)
 	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		revoke(l)
+		return nil, errClosed
+	}
 	c.client = l
+	c.mu.Unlock()
 	return l, nil
 }
 
@@ -229,15 +246,9 @@ func (c *Config) Close() error {
 
 	var errs []error
 	if client != nil {
-		if !ended(client) {
-			ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-			err := client.Revoke(ctx)
-			cancel()
-			if err != nil && !errors.Is(err, backend.ErrLeaseExpired) {
-				errs = append(errs, fmt.Errorf("config: revoke client lease: %w", err))
-			}
+		if err := revoke(client); err != nil {
+			errs = append(errs, fmt.Errorf("config: revoke client lease: %w", err))
 		}
-		client.Close()
 	}
 	for _, l := range leases {
 		l.Close()
@@ -257,6 +268,21 @@ func (c *Config) checkOpen() error {
 	defer c.mu.Unlock()
 	if c.closed {
 		return errClosed
+	}
+	return nil
+}
+
+// revoke revokes l, if it has not ended, within closeTimeout, and closes
+// it. A lease that ended meanwhile is no error.
+func revoke(l backend.Lease) error {
+	defer l.Close()
+	if ended(l) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := l.Revoke(ctx); err != nil && !errors.Is(err, backend.ErrLeaseExpired) {
+		return err
 	}
 	return nil
 }

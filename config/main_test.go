@@ -3,9 +3,11 @@ package config
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
+// TestMain fails the run if a goroutine outlives the tests (goleak, with
+// the grace period sdptest gives embedded etcd servers to wind down).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	sdptest.VerifyTestMain(m)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/backend/memory"
 	"gotest.tools/v3/assert"
 )
 
@@ -144,4 +145,35 @@ func TestOwnershipWithoutEntityAndRelease(t *testing.T) {
 		_, ok := rawGet(t, b, "/pb/x/owner")
 		assert.Assert(t, !ok)
 	})
+}
+
+// TestClientLeaseExpiry: when the client lease expires (the process lost
+// the store for longer than its TTL), its ownerships vanish, and the next
+// TakeOwnership runs on a new client lease.
+func TestClientLeaseExpiry(t *testing.T) {
+	mem := memory.New()
+	defer mem.Close()
+	c := New(mem, Options{})
+	defer c.Close()
+	ctx := ctxT(t)
+	take := func() error {
+		return c.Txn(ctx, func(t *Txn) error { return blocks.TakeOwnership(t, "pb-1", OwnerInfo{}) })
+	}
+	assert.NilError(t, take())
+	l1, err := c.ClientLease(ctx)
+	assert.NilError(t, err)
+
+	assert.NilError(t, mem.ExpireLease(l1.ID()))
+	<-l1.Done()
+	assert.Assert(t, errors.Is(l1.Err(), backend.ErrLeaseExpired), "%v", l1.Err())
+	_, ok := rawGet(t, mem, "/pb/pb-1/owner")
+	assert.Assert(t, !ok, "the owner key outlived the lease")
+
+	assert.NilError(t, take())
+	l2, err := c.ClientLease(ctx)
+	assert.NilError(t, err)
+	assert.Assert(t, l2.ID() != l1.ID())
+	kv, _, err := mem.Get(ctx, "/pb/pb-1/owner", 0)
+	assert.NilError(t, err)
+	assert.Equal(t, kv.Lease, l2.ID())
 }
