@@ -1,0 +1,205 @@
+package etcd3
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+)
+
+// Backend is a backend.Backend over an etcd v3 cluster. It is safe for
+// concurrent use. It also implements backend.Limiter.
+type Backend struct {
+	cfg     Config
+	cli     *clientv3.Client
+	owned   bool             // Close closes cli
+	lessor  clientv3.Lease   // this backend's own, so Close can stop it
+	watcher clientv3.Watcher // this backend's own, so Close can stop it
+	ks      keyspace
+
+	// ctx ends when the backend closes; every request and background
+	// goroutine derives from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool
+	watchSeq uint64 // numbers the watch streams
+	leases   map[*lease]struct{}
+	streams  map[*watchStream]struct{}
+	wg       sync.WaitGroup // goroutines of leases and streams
+}
+
+var (
+	_ backend.Backend = (*Backend)(nil)
+	_ backend.Limiter = (*Backend)(nil)
+)
+
+// New connects to the etcd cluster cfg describes and returns a backend that
+// owns the connection. It returns once a member has answered a read, or
+// fails with an error wrapping ErrUnavailable (nobody answered within
+// cfg.DialTimeout or ctx), ErrPermissionDenied (bad credentials) or a
+// configuration error. Errors never contain the password.
+func New(ctx context.Context, cfg Config) (*Backend, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cc, err := cfg.clientConfig()
+	if err != nil {
+		return nil, err
+	}
+	eps := strings.Join(cfg.Endpoints, ",")
+	cli, err := clientv3.New(cc)
+	if err != nil {
+		s, _ := sentinelOf(err)
+		return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, s, err)
+	}
+	b := newBackend(cli, cfg, true)
+	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+	defer cancel()
+	if _, err := b.cli.Get(pctx, b.ks.key("/"), clientv3.WithCountOnly()); err != nil {
+		b.Close()
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("etcd3: connecting to %s: %w", eps, cerr)
+		}
+		s, _ := sentinelOf(err)
+		return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, s, err)
+	}
+	return b, nil
+}
+
+// NewFromClient returns a backend over an existing client, which it does
+// not own: Close leaves cli open, and cli must outlive the backend.
+// cfg.Endpoints, DialTimeout, TLS, Username, Password, Logger and
+// DialOptions are ignored (they are the client's business).
+func NewFromClient(cli *clientv3.Client, cfg Config) (*Backend, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return newBackend(cli, cfg, false), nil
+}
+
+func newBackend(cli *clientv3.Client, cfg Config, owned bool) *Backend {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Backend{
+		cfg:     cfg,
+		cli:     cli,
+		owned:   owned,
+		lessor:  clientv3.NewLease(cli),
+		watcher: clientv3.NewWatcher(cli),
+		ks:      newKeyspace(cfg.Prefix),
+		ctx:     ctx,
+		cancel:  cancel,
+		leases:  make(map[*lease]struct{}),
+		streams: make(map[*watchStream]struct{}),
+	}
+}
+
+// MaxTxnOps returns Config.MaxTxnOps: the most compares, or ops per branch,
+// a commit may have.
+func (b *Backend) MaxTxnOps() int { return b.cfg.MaxTxnOps }
+
+// Prefix returns the global prefix (Config.Prefix), "" for none.
+func (b *Backend) Prefix() string { return b.ks.prefix }
+
+// Close ends every watch stream with ErrClosed and every lease's
+// keep-alive (the leases expire on their own), waits for their goroutines,
+// and closes the client if the backend owns it. Requests in flight fail
+// with ErrClosed (a commit with ErrIndeterminate as well). Close is
+// idempotent.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	leases := make([]*lease, 0, len(b.leases))
+	for l := range b.leases {
+		leases = append(leases, l)
+	}
+	streams := make([]*watchStream, 0, len(b.streams))
+	for s := range b.streams {
+		streams = append(streams, s)
+	}
+	b.mu.Unlock()
+
+	for _, l := range leases {
+		l.end(fmt.Errorf("lease %x: %w", int64(l.id), backend.ErrClosed))
+	}
+	for _, s := range streams {
+		s.stop(backend.ErrClosed)
+	}
+	b.cancel()
+	b.wg.Wait()
+	b.lessor.Close()
+	b.watcher.Close()
+	if b.owned {
+		return b.cli.Close()
+	}
+	return nil
+}
+
+func (b *Backend) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// reqCtx returns the context of one request: ctx, ended also by Close, and
+// bounded by RequestTimeout when ctx has no deadline. It fails when the
+// backend is closed or ctx has ended.
+func (b *Backend) reqCtx(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if b.isClosed() {
+		return nil, nil, backend.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var cancel context.CancelFunc
+	if _, ok := ctx.Deadline(); ok {
+		ctx, cancel = context.WithCancel(ctx)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, b.cfg.RequestTimeout)
+	}
+	stop := context.AfterFunc(b.ctx, cancel)
+	return ctx, func() { stop(); cancel() }, nil
+}
+
+// Revision returns the current store revision (linearizably).
+func (b *Backend) Revision(ctx context.Context) (int64, error) {
+	var rev int64
+	err := b.read(ctx, func(ctx context.Context) error {
+		resp, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithCountOnly())
+		if err != nil {
+			return err
+		}
+		rev = resp.Header.Revision
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("etcd3: revision: %w", err)
+	}
+	return rev, nil
+}
+
+// Compact discards the store's history before rev (for every user of the
+// store, whatever their prefix). It is not retried: a retry of a compaction
+// that took effect would fail with ErrCompacted.
+func (b *Backend) Compact(ctx context.Context, rev int64) error {
+	rctx, done, err := b.reqCtx(ctx)
+	if err != nil {
+		return fmt.Errorf("etcd3: compact at revision %d: %w", rev, err)
+	}
+	defer done()
+	if _, err := b.cli.Compact(rctx, rev); err != nil {
+		return fmt.Errorf("etcd3: compact at revision %d: %w", rev, b.mapErr(ctx, err))
+	}
+	return nil
+}
