@@ -1,0 +1,385 @@
+package watcher
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+)
+
+// StateFormat is the version of the state file layout this package writes
+// and reads. A file of another version is refused (ErrStateMismatch) or,
+// with MirrorOptions.WipeOnMismatch, wiped.
+const StateFormat = 1
+
+// stateKind marks a bbolt file as a mirror state file.
+const stateKind = "sdpconfig/watcher.Mirror"
+
+// stateLockTimeout bounds the wait for the lock of a state file that another
+// process (or another Mirror) holds.
+const stateLockTimeout = 2 * time.Second
+
+var (
+	bucketMeta = []byte("meta")
+	bucketKeys = []byte("keys")
+
+	metaKind   = []byte("kind")
+	metaFormat = []byte("format")
+	metaPrefix = []byte("prefix")
+	metaCookie = []byte("cookie")
+)
+
+// Errors of the state file.
+var (
+	// ErrStateMismatch is returned by NewMirror when the state file was
+	// written for another prefix or in another format version, and the
+	// options do not ask to wipe it. The error is a *StateMismatchError.
+	ErrStateMismatch = errors.New("watcher: mirror state file does not match")
+	// ErrStateCorrupt is returned by NewMirror when the state file is not a
+	// mirror state file, or is damaged. The file is left untouched.
+	ErrStateCorrupt = errors.New("watcher: mirror state file is corrupt or foreign")
+	// ErrStateLocked is returned by NewMirror when another process or Mirror
+	// holds the state file.
+	ErrStateLocked = errors.New("watcher: mirror state file is in use")
+)
+
+// StateMismatchError says how a state file differs from what a Mirror
+// wants. It matches ErrStateMismatch with errors.Is.
+type StateMismatchError struct {
+	File         string // the state file
+	StoredPrefix string // the prefix the file was written for
+	StoredFormat int    // the format version of the file
+	WantPrefix   string // the Mirror's prefix
+	WantFormat   int    // StateFormat
+}
+
+// Error names the file and both prefixes and versions.
+func (e *StateMismatchError) Error() string {
+	return fmt.Sprintf("watcher: mirror state file %q holds prefix %q in format %d, want prefix %q in format %d (remove the file or set WipeOnMismatch)",
+		e.File, e.StoredPrefix, e.StoredFormat, e.WantPrefix, e.WantFormat)
+}
+
+// Is reports whether target is ErrStateMismatch.
+func (e *StateMismatchError) Is(target error) bool { return target == ErrStateMismatch }
+
+// stateFile is the bbolt file a Mirror persists its keys and cookie in. Its
+// invariant: the keys bucket holds what the Mirror's callbacks have been
+// told; when a cookie is present, every change up to it has been told and
+// recorded, and none after it except, when a callback failed, changes of
+// the next revision that came before the failed one. Without a cookie (a
+// refresh was under way) the keys are a mix of two revisions, and the next
+// start refreshes. Every write is one bbolt transaction.
+type stateFile struct {
+	path string
+	db   *bolt.DB
+}
+
+// change is one write to the state: a put of e, or a delete.
+type change struct {
+	path string
+	e    entry
+	del  bool
+	rev  int64 // the revision of the change
+}
+
+// Cookie operations of stateFile.commit besides setting a revision.
+const (
+	keepCookie  int64 = 0
+	clearCookie int64 = -1
+)
+
+func corrupt(path, format string, args ...any) error {
+	return fmt.Errorf("watcher: state file %q: %w: %s", path, ErrStateCorrupt, fmt.Sprintf(format, args...))
+}
+
+// openStateFile opens the state file at path for prefix, creating it if it
+// does not exist, and returns it with the keys it holds (their revision is
+// the stored cookie, 0 if none). A foreign or damaged file is refused and
+// never written; a file for another prefix or format is refused, or wiped if
+// wipe is set.
+func openStateFile(path, prefix string, wipe bool) (*stateFile, *state, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		f, err := createStateFile(path, prefix)
+		return f, newState(), err
+	case err != nil:
+		return nil, nil, fmt.Errorf("watcher: state file %q: %w", path, err)
+	case !fi.Mode().IsRegular():
+		return nil, nil, corrupt(path, "not a regular file")
+	case fi.Size() == 0:
+		return nil, nil, corrupt(path, "empty file")
+	}
+	st, err := readStateFile(path, prefix)
+	var mm *StateMismatchError
+	if errors.As(err, &mm) && wipe {
+		f, err := wipeStateFile(path, prefix)
+		return f, newState(), err
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openBolt(path, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &stateFile{path: path, db: db}, st, nil
+}
+
+func openBolt(path string, readOnly bool) (*bolt.DB, error) {
+	// Read-only opens preload the freelist so that a damaged one shows up
+	// here, on the caller's goroutine, not in bbolt's Check goroutine.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: readOnly, Timeout: stateLockTimeout, PreLoadFreelist: true})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("watcher: state file %q: %w (another Mirror or process holds it)", path, ErrStateLocked)
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrChecksum):
+		return nil, corrupt(path, "not a bbolt database: %v", err)
+	case err != nil:
+		return nil, fmt.Errorf("watcher: state file %q: %w", path, err)
+	}
+	return db, nil
+}
+
+func createStateFile(path, prefix string) (*stateFile, error) {
+	db, err := openBolt(path, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return initState(tx, prefix) }); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("watcher: state file %q: %w", path, err)
+	}
+	return &stateFile{path: path, db: db}, nil
+}
+
+func initState(tx *bolt.Tx, prefix string) error {
+	meta, err := tx.CreateBucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.CreateBucket(bucketKeys); err != nil {
+		return err
+	}
+	for k, v := range map[string]string{
+		string(metaKind):   stateKind,
+		string(metaFormat): strconv.Itoa(StateFormat),
+		string(metaPrefix): prefix,
+	} {
+		if err := meta.Put([]byte(k), []byte(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wipeStateFile replaces the content of a valid state file of another
+// prefix or format by an empty state, in one transaction.
+func wipeStateFile(path, prefix string) (*stateFile, error) {
+	db, err := openBolt(path, false)
+	if err != nil {
+		return nil, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		var names [][]byte
+		if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			names = append(names, append([]byte(nil), name...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := tx.DeleteBucket(n); err != nil {
+				return err
+			}
+		}
+		return initState(tx, prefix)
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("watcher: wiping state file %q: %w", path, err)
+	}
+	return &stateFile{path: path, db: db}, nil
+}
+
+// readStateFile checks the file read-only and returns its keys. A damaged
+// bbolt file can make bbolt panic, or fault on its mapped memory; both
+// become ErrStateCorrupt. The checks run on this goroutine first (open,
+// then a walk of every key), so that bbolt's own Check, which runs on a
+// goroutine of its own, only reads pages already proven readable.
+func readStateFile(path, prefix string) (st *state, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			st, err = nil, corrupt(path, "damaged database: %v", r)
+		}
+	}()
+	db, err := openBolt(path, true)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := db.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("watcher: state file %q: %w", path, cerr)
+		}
+	}()
+	err = db.View(func(tx *bolt.Tx) error {
+		var err error
+		if st, err = loadState(tx, path, prefix); err != nil {
+			return err
+		}
+		for cerr := range tx.Check() {
+			if err == nil {
+				err = corrupt(path, "damaged database: %v", cerr)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return nil, corrupt(path, "no %q bucket: not a mirror state file", bucketMeta)
+	}
+	if kind := string(meta.Get(metaKind)); kind != stateKind {
+		return nil, corrupt(path, "kind %q, want %q: not a mirror state file", kind, stateKind)
+	}
+	format, err := strconv.Atoi(string(meta.Get(metaFormat)))
+	if err != nil {
+		return nil, corrupt(path, "bad format version %q", meta.Get(metaFormat))
+	}
+	storedPrefix := meta.Get(metaPrefix)
+	if storedPrefix == nil {
+		return nil, corrupt(path, "no prefix")
+	}
+	if format != StateFormat || string(storedPrefix) != prefix {
+		return nil, &StateMismatchError{File: path, StoredPrefix: string(storedPrefix), StoredFormat: format, WantPrefix: prefix, WantFormat: StateFormat}
+	}
+	var cookie int64
+	if c := meta.Get(metaCookie); c != nil {
+		cookie, err = strconv.ParseInt(string(c), 10, 64)
+		if err != nil || cookie <= 0 {
+			return nil, corrupt(path, "bad cookie %q", c)
+		}
+	}
+	st := newState()
+	keys := tx.Bucket(bucketKeys)
+	if keys == nil {
+		return nil, corrupt(path, "no %q bucket", bucketKeys)
+	}
+	err = keys.ForEach(func(k, v []byte) error {
+		p := string(k)
+		if backend.ValidatePath(p) != nil || !strings.HasPrefix(p, prefix) || backend.Depth(p) >= backend.Depth(prefix)+backend.MaxDepth {
+			return corrupt(path, "key %q is not a path under prefix %q", k, prefix)
+		}
+		if v == nil {
+			return corrupt(path, "key %q is a bucket", k)
+		}
+		e, err := decodeEntry(v)
+		if err != nil {
+			return corrupt(path, "key %q: %v", p, err)
+		}
+		// Keys may be one revision ahead of the cookie: the changes of a
+		// revision whose callbacks stopped half-way.
+		if cookie != 0 && e.mod > cookie+1 {
+			return corrupt(path, "key %q has mod revision %d after the cookie %d", p, e.mod, cookie)
+		}
+		st.put(p, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.rev = cookie
+	return st, nil
+}
+
+// encodeEntry returns e as uvarint mod, create, version, varint lease, then
+// the value's bytes.
+func encodeEntry(e entry) []byte {
+	b := make([]byte, 0, 4*binary.MaxVarintLen64+len(e.value))
+	b = binary.AppendUvarint(b, uint64(e.mod))
+	b = binary.AppendUvarint(b, uint64(e.create))
+	b = binary.AppendUvarint(b, uint64(e.version))
+	b = binary.AppendVarint(b, int64(e.lease))
+	return append(b, e.value...)
+}
+
+func decodeEntry(b []byte) (entry, error) {
+	var nums [3]int64
+	for i := range nums {
+		u, n := binary.Uvarint(b)
+		if n <= 0 || u > 1<<62 {
+			return entry{}, errors.New("bad record header")
+		}
+		nums[i], b = int64(u), b[n:]
+	}
+	lease, n := binary.Varint(b)
+	if n <= 0 {
+		return entry{}, errors.New("bad record lease")
+	}
+	b = b[n:]
+	e := entry{mod: nums[0], create: nums[1], version: nums[2], lease: backend.LeaseID(lease)}
+	if e.create <= 0 || e.mod < e.create || e.version <= 0 {
+		return entry{}, fmt.Errorf("bad revisions (create %d, mod %d, version %d)", e.create, e.mod, e.version)
+	}
+	if !utf8.Valid(b) {
+		return entry{}, errors.New("value is not valid UTF-8")
+	}
+	e.value = string(b)
+	return e, nil
+}
+
+// commit writes changes and, as cookie says (a revision, keepCookie or
+// clearCookie), the cookie, in one transaction.
+func (f *stateFile) commit(changes []change, cookie int64) error {
+	if len(changes) == 0 && cookie == keepCookie {
+		return nil
+	}
+	err := f.db.Update(func(tx *bolt.Tx) error {
+		keys, meta := tx.Bucket(bucketKeys), tx.Bucket(bucketMeta)
+		for _, c := range changes {
+			var err error
+			if c.del {
+				err = keys.Delete([]byte(c.path))
+			} else {
+				err = keys.Put([]byte(c.path), encodeEntry(c.e))
+			}
+			if err != nil {
+				return fmt.Errorf("%q: %w", c.path, err)
+			}
+		}
+		switch {
+		case cookie == clearCookie:
+			return meta.Delete(metaCookie)
+		case cookie > 0:
+			return meta.Put(metaCookie, strconv.AppendInt(nil, cookie, 10))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("watcher: writing state file %q: %w", f.path, err)
+	}
+	return nil
+}
+
+func (f *stateFile) close() error {
+	if err := f.db.Close(); err != nil {
+		return fmt.Errorf("watcher: closing state file %q: %w", f.path, err)
+	}
+	return nil
+}
