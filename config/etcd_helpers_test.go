@@ -4,9 +4,12 @@ import (
 	"testing"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
+// newEtcdBackend starts an embedded etcd server and returns an etcd3
+// backend connected to it; both are closed by the test's cleanup.
 func newEtcdBackend(t *testing.T) backend.Backend {
-	t.Skip("etcd3 backend not available yet")
-	return nil
+	t.Helper()
+	return sdptest.NewBackend(t)
 }

@@ -2,12 +2,26 @@ package config
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/backend/etcd3"
 )
 
-// openEtcd3 is a placeholder until backend/etcd3 lands.
+// openEtcd3 connects to the etcd endpoints of s. The global prefix is
+// handled by the etcd3 backend itself (Config.Prefix), so newConfig is not
+// given it again.
 func openEtcd3(ctx context.Context, s Settings, opts Options) (backend.Backend, error) {
-	return nil, errors.New("config: etcd3 backend not available yet")
+	b, err := etcd3.New(ctx, etcd3.Config{
+		Endpoints:   s.URLs(),
+		DialTimeout: opts.DialTimeout,
+		TLS:         etcd3.TLSConfig{CAFile: s.CACert, CertFile: s.ClientCert, KeyFile: s.ClientKey},
+		Username:    s.Username,
+		Password:    s.Password,
+		Prefix:      s.Prefix,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: open etcd3: %w", err)
+	}
+	return b, nil
 }
