@@ -1,7 +1,6 @@
 package watcher_test
 
 import (
-	"context"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -51,13 +50,3 @@ func forEachStore(t *testing.T, f func(t *testing.T, s *testStore)) {
 	}
 }
 
-// expireByTTL stops keeping l alive and waits until the store has ended it
-// on its TTL: the real expiry path of a store with a real clock.
-func expireByTTL(t testing.TB, b backend.Backend, l backend.Lease, key string) {
-	t.Helper()
-	assert.NilError(t, l.Close())
-	waitFor(t, "lease expiry", func() bool {
-		_, _, err := b.Get(context.Background(), key, 0)
-		return err != nil
-	})
-}
