@@ -76,3 +76,10 @@ func TestOpenUnreachable(t *testing.T) {
 	assert.Assert(t, errors.Is(err, backend.ErrUnavailable), "%v", err)
 	assert.Assert(t, !strings.Contains(err.Error(), "hunter2"), "%v", err)
 }
+
+// TestOpenTLSFiles: TLS files that cannot be read fail Open, naming them.
+func TestOpenTLSFiles(t *testing.T) {
+	missing := t.TempDir() + "/missing-ca.pem"
+	_, err := Open(ctxT(t), Options{Backend: BackendEtcd3, Protocol: "https", CACert: missing})
+	assert.ErrorContains(t, err, "missing-ca.pem")
+}
