@@ -2,7 +2,6 @@ package txn_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -138,4 +137,3 @@ func value(t testing.TB, b backend.Backend, path string) string {
 	return kv.Value
 }
 
-func errorsIsNotFound(err error) bool { return errors.Is(err, backend.ErrNotFound) }
