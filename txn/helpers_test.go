@@ -136,4 +136,3 @@ func value(t testing.TB, b backend.Backend, path string) string {
 	}
 	return kv.Value
 }
-
