@@ -3,6 +3,8 @@ package txn
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sdpconfig/sdpconfig/backend"
 )
 
 var (
@@ -27,14 +29,18 @@ var (
 // retried. It matches ErrConflict.
 type ConflictError struct {
 	// Path is a key that conflicted, when known: the key whose read failed
-	// with ErrCompacted, or the only key the commit compared. Empty when
-	// the store does not say which of several compares failed.
+	// with ErrCompacted, the only key the commit compared, or, in the
+	// conflict Run gives up on, a key whose compare fails when Run checks
+	// (a key changed, or a key created in a listed range). Empty when
+	// none of these tells.
 	Path string
 	// Revision is the snapshot revision of the attempt.
 	Revision int64
 	// Err is the cause beyond a failed compare, if any: an error wrapping
 	// backend.ErrCompacted for a snapshot that was compacted away.
 	Err error
+
+	commit *backend.Txn // the commit that failed, to find a culprit
 }
 
 // Error describes the conflict.

@@ -51,7 +51,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 	}
 
 	var bo backoff.BackOff
-	var last error
+	var last *ConflictError
 	for st.Attempts < o.maxAttempts {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -89,6 +89,9 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		if err := sleep(ctx, d); err != nil {
 			return err
 		}
+	}
+	if last.Path == "" && last.commit != nil {
+		last.Path = blame(ctx, b, last.commit)
 	}
 	return fmt.Errorf("%w after %d attempts: %w", ErrTooManyRetries, st.Attempts, last)
 }
@@ -132,7 +135,7 @@ func (t *Txn) attempt(b backend.Backend, fn func(*Txn) error, limit int) (int64,
 		return 0, nil, err
 	}
 	if !res.Succeeded {
-		ce := &ConflictError{Revision: t.rev}
+		ce := &ConflictError{Revision: t.rev, commit: &c}
 		if len(c.If) == 1 && !c.If[0].Range.Prefix {
 			ce.Path = c.If[0].Range.Path
 		}

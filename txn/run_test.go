@@ -358,6 +358,45 @@ func TestTooManyRetries(t *testing.T) {
 			assert.Equal(t, st, txn.Stats{Attempts: 4, Conflicts: 4})
 			assert.Equal(t, value(t, b, "/c"), "100")
 		})
+		t.Run("blames the changed key", func(t *testing.T) {
+			setup(t, b, "/blame/a", "1", "/blame/b", "2")
+			err := txn.Run(ctx, b, func(t *txn.Txn) error {
+				for _, p := range []string{"/blame/a", "/blame/b"} {
+					if _, _, err := t.Get(p); err != nil {
+						return err
+					}
+				}
+				if _, err := b.Update(ctx, "/blame/b", "changed"); err != nil {
+					return err
+				}
+				return t.Put("/blame/out", "x")
+			}, txn.WithMaxAttempts(2), noBackOff())
+			assert.ErrorIs(t, err, txn.ErrTooManyRetries)
+			var ce *txn.ConflictError
+			assert.Assert(t, errors.As(err, &ce))
+			assert.Equal(t, ce.Path, "/blame/b")
+		})
+		t.Run("blames the created key", func(t *testing.T) {
+			n := 0
+			err := txn.Run(ctx, b, func(t *txn.Txn) error {
+				if _, err := t.List("/blist/", txn.ListOptions{}); err != nil {
+					return err
+				}
+				if _, _, err := t.Get("/blist-other"); err != nil {
+					return err
+				}
+				n++
+				if _, err := b.Create(ctx, fmt.Sprintf("/blist/k%d", n), "x", backend.NoLease); err != nil {
+					return err
+				}
+				return t.Put("/blist-out", "x")
+			}, txn.WithMaxAttempts(2), noBackOff())
+			assert.ErrorIs(t, err, txn.ErrTooManyRetries)
+			var ce *txn.ConflictError
+			assert.Assert(t, errors.As(err, &ce))
+			assert.Equal(t, ce.Path, "/blist/k2")
+			assert.ErrorContains(t, err, `txn: too many retries after 2 attempts: txn: conflict on "/blist/k2" at snapshot`)
+		})
 		t.Run("backoff stops", func(t *testing.T) {
 			w := wrap(b)
 			w.failCommits()
