@@ -62,7 +62,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	b := newBackend(cli, cfg, true)
 	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
-	if _, err := b.cli.Get(pctx, b.ks.key("/"), clientv3.WithCountOnly()); err != nil {
+	if _, err := b.currentRevision(pctx); err != nil {
 		b.Close()
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, fmt.Errorf("etcd3: connecting to %s: %w", eps, cerr)
@@ -176,17 +176,25 @@ func (b *Backend) reqCtx(ctx context.Context) (context.Context, context.CancelFu
 func (b *Backend) Revision(ctx context.Context) (int64, error) {
 	var rev int64
 	err := b.read(ctx, func(ctx context.Context) error {
-		resp, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithCountOnly())
-		if err != nil {
-			return err
-		}
-		rev = resp.Header.Revision
-		return nil
+		var err error
+		rev, err = b.currentRevision(ctx)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("etcd3: revision: %w", err)
 	}
 	return rev, nil
+}
+
+// currentRevision asks the store for its revision with an empty
+// transaction: linearizable like a read, and allowed to every user, whatever
+// keys they may read.
+func (b *Backend) currentRevision(ctx context.Context) (int64, error) {
+	resp, err := b.cli.Txn(ctx).Commit()
+	if err != nil {
+		return 0, err
+	}
+	return resp.Header.Revision, nil
 }
 
 // Compact discards the store's history before rev (for every user of the

@@ -59,6 +59,16 @@ func sentinelOf(err error) (sentinel error, definite bool) {
 			return backend.ErrPermissionDenied, true
 		}
 	}
+	// etcd's client sometimes flattens a gRPC status into a plain error
+	// ("rpc error: code = ... desc = etcdserver: ..."): read its
+	// description.
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "desc = "); i >= 0 {
+		var ee rpctypes.EtcdError
+		if e := rpctypes.Error(errors.New(msg[i+len("desc = "):])); errors.As(e, &ee) {
+			return sentinelOf(ee)
+		}
+	}
 	return backend.ErrUnavailable, false
 }
 

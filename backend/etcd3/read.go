@@ -79,12 +79,8 @@ func (b *Backend) List(ctx context.Context, prefix string, opts backend.ListOpti
 func (b *Backend) listOnce(ctx context.Context, prefix string, depths []int, opts backend.ListOptions) (res backend.ListResult, repin bool, err error) {
 	rev := opts.Revision
 	if len(depths) == 0 {
-		resp, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithCountOnly())
-		if err != nil {
-			return res, false, err
-		}
-		res.Revision = resp.Header.Revision
-		return res, false, nil
+		res.Revision, err = b.currentRevision(ctx)
+		return res, false, err
 	}
 	ops := make([]clientv3.OpOption, 0, 4)
 	for i, d := range depths {

@@ -2,6 +2,7 @@ package etcd3
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -248,7 +249,7 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 				}
 			}
 			if err := wr.Err(); err != nil || wr.Canceled {
-				return s.end(fmt.Errorf("watch canceled by etcd: %v", err))
+				return s.end(fmt.Errorf("watch canceled by etcd: %w", err))
 			}
 			if wr.IsProgressNotify() {
 				pending = false
@@ -313,16 +314,17 @@ func (s *watchStream) idleProgress() (int64, bool) {
 	}
 	ctx, cancel := context.WithTimeout(s.wctx, s.b.cfg.RequestTimeout)
 	defer cancel()
-	resp, err := s.b.cli.Get(ctx, s.b.ks.key("/"), clientv3.WithCountOnly())
-	if err != nil || resp.Header.Revision >= s.startRev {
+	rev, err := s.b.currentRevision(ctx)
+	if err != nil || rev >= s.startRev {
 		return 0, false
 	}
-	return resp.Header.Revision, true
+	return rev, true
 }
 
 // end returns the last response of a stream that etcd's client stopped
 // serving, or that was stopped: ErrClosed or none after stop, ctx's error
-// when it ended, otherwise ErrUnavailable (the stream was cut).
+// when it ended, ErrPermissionDenied when etcd refused the watch, otherwise
+// ErrUnavailable (the stream was cut).
 func (s *watchStream) end(cause error) backend.WatchResponse {
 	s.mu.Lock()
 	stopped, stopErr := s.stopped, s.stopErr
@@ -334,10 +336,18 @@ func (s *watchStream) end(cause error) backend.WatchResponse {
 		return backend.WatchResponse{Err: backend.ErrClosed}
 	case s.userCtx.Err() != nil:
 		return backend.WatchResponse{Err: s.userCtx.Err()}
+	case cause != nil && isPermissionDenied(cause):
+		return backend.WatchResponse{Err: fmt.Errorf("%w: %w", backend.ErrPermissionDenied, cause)}
 	case cause != nil:
 		return backend.WatchResponse{Err: fmt.Errorf("%w: %w", backend.ErrUnavailable, cause)}
 	}
 	return backend.WatchResponse{Err: fmt.Errorf("%w: watch stream cut", backend.ErrUnavailable)}
+}
+
+// isPermissionDenied reports whether etcd refused a watch to the user.
+func isPermissionDenied(err error) bool {
+	s, _ := sentinelOf(err)
+	return errors.Is(s, backend.ErrPermissionDenied)
 }
 
 // response converts etcd's response: the events of the watched ranges, or
