@@ -33,7 +33,8 @@
 // exponential back-off) and calls the function again with a fresh snapshot,
 // up to 64 attempts by default (WithMaxAttempts), then fails with
 // ErrTooManyRetries. A transaction that wrote nothing needs no commit and
-// costs no round trip beyond its reads.
+// costs no round trip beyond its reads; one that read nothing (only blind
+// writes: Put, Delete) has no snapshot, and its commit is unconditional.
 //
 // If the function returns an error, Run returns that error and commits
 // nothing. Stats (WithStats) reports attempts and conflicts, for metrics.
