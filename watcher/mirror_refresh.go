@@ -33,15 +33,26 @@ func (m *Mirror) refresh(ctx context.Context, bo backoff.BackOff) error {
 // not listed, nothing for a key unchanged. Each page is one state file
 // transaction; the first removes the cookie (the state is in between two
 // revisions until the end) and the last writes the new one.
+//
+// A store may read each depth separately (etcd does: one range per depth),
+// so when there is more than one page, the pages after the first ask only
+// for the depths that still hold keys.
 func (m *Mirror) refreshOnce(ctx context.Context, bo backoff.BackOff) error {
 	var pinned int64
 	after := ""
-	for {
+	depths := m.depths
+	for page := 0; ; page++ {
+		if page == 1 && len(depths) > 1 {
+			var err error
+			if depths, err = m.liveDepths(ctx, bo, pinned, after); err != nil {
+				return err
+			}
+		}
 		var res backend.ListResult
 		err := retry(ctx, bo, func() error {
 			var err error
 			res, err = m.b.List(ctx, m.prefix, backend.ListOptions{
-				Depths:     m.depths,
+				Depths:     depths,
 				Revision:   pinned,
 				WithValues: true,
 				After:      after,
@@ -103,7 +114,7 @@ func (m *Mirror) merge(held []string, listed []backend.KeyValue, rev int64) ([]c
 				return batch, err
 			}
 			m.st.remove(path)
-			batch = append(batch, change{path: path, del: true})
+			batch = m.record(batch, change{path: path, del: true})
 		case i == len(held) || listed[j].Path < held[i]:
 			kv := listed[j]
 			j++
@@ -112,7 +123,7 @@ func (m *Mirror) merge(held []string, listed []backend.KeyValue, rev int64) ([]c
 			}
 			e := entryOf(kv)
 			m.st.put(kv.Path, e)
-			batch = append(batch, change{path: kv.Path, e: e})
+			batch = m.record(batch, change{path: kv.Path, e: e})
 		default:
 			kv := listed[j]
 			i, j = i+1, j+1
@@ -131,8 +142,35 @@ func (m *Mirror) merge(held []string, listed []backend.KeyValue, rev int64) ([]c
 			}
 			e := entryOf(kv)
 			m.st.put(kv.Path, e)
-			batch = append(batch, change{path: kv.Path, e: e})
+			batch = m.record(batch, change{path: kv.Path, e: e})
 		}
 	}
 	return batch, nil
+}
+
+// liveDepths returns the depths (relative, as in ListOptions.Depths) that
+// hold a key after path after at revision rev: one single-key List per
+// depth.
+func (m *Mirror) liveDepths(ctx context.Context, bo backoff.BackOff, rev int64, after string) ([]int, error) {
+	var live []int
+	for _, d := range m.depths {
+		var res backend.ListResult
+		err := retry(ctx, bo, func() error {
+			var err error
+			res, err = m.b.List(ctx, m.prefix, backend.ListOptions{Depths: []int{d}, Revision: rev, After: after, Limit: 1})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("watcher: mirror %q: refresh at revision %d after %q: %w", m.prefix, rev, after, err)
+		}
+		if len(res.KVs) > 0 {
+			live = append(live, d)
+		}
+	}
+	if len(live) == 0 {
+		// The page before said there was more: list every depth again
+		// rather than trust an answer that contradicts it.
+		return m.depths, nil
+	}
+	return live, nil
 }

@@ -278,7 +278,7 @@ func (m *Mirror) applyEvent(ev backend.Event, batch *[]change) error {
 		}
 		e := entryOf(ev.KV)
 		m.st.put(path, e)
-		*batch = append(*batch, change{path: path, e: e, rev: ev.KV.ModRevision})
+		*batch = m.record(*batch, change{path: path, e: e})
 	case backend.EventDelete:
 		if !held {
 			return nil
@@ -287,11 +287,19 @@ func (m *Mirror) applyEvent(ev backend.Event, batch *[]change) error {
 			return err
 		}
 		m.st.remove(path)
-		*batch = append(*batch, change{path: path, del: true, rev: ev.KV.ModRevision})
+		*batch = m.record(*batch, change{path: path, del: true})
 	default:
 		return fmt.Errorf("watcher: mirror %q: event of unknown type %v for %q", m.prefix, ev.Type, path)
 	}
 	return nil
+}
+
+// record appends c to batch when there is a state file to write it to.
+func (m *Mirror) record(batch []change, c change) []change {
+	if m.file == nil {
+		return batch
+	}
+	return append(batch, c)
 }
 
 // persist writes batch and the cookie operation to the state file, if

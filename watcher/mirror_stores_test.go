@@ -49,4 +49,3 @@ func forEachStore(t *testing.T, f func(t *testing.T, s *testStore)) {
 		})
 	}
 }
-

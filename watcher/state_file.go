@@ -88,7 +88,6 @@ type change struct {
 	path string
 	e    entry
 	del  bool
-	rev  int64 // the revision of the change
 }
 
 // Cookie operations of stateFile.commit besides setting a revision.
