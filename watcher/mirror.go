@@ -79,8 +79,12 @@ var (
 )
 
 // Mirror keeps a local copy of every key under a prefix, tells a Handler of
-// each change, and optionally persists the copy so that a restart resumes
-// where it left off. See the package notes on mirrors for the contract.
+// each change (Add, Change, Delete, then RefreshDone once up to date), and
+// optionally persists the copy and its cookie (a revision) in a bbolt state
+// file, so that a restart resumes the watch after the cookie without
+// listing the prefix again. A compacted cookie falls back to a refresh
+// that reconciles the copy with the store. The Mirrors section of the
+// package documentation gives the full contract.
 //
 // Run runs it; Stop, WaitForRevision and View are safe from any goroutine.
 type Mirror struct {
