@@ -23,8 +23,10 @@ import (
 type Etcd struct {
 	mc memberConfig
 
-	mu     sync.Mutex
-	run    *running // nil while stopped
+	life sync.Mutex // serialises Stop, Restart and Close
+
+	mu     sync.Mutex // guards run and closed
+	run    *running   // nil while stopped
 	closed bool
 }
 
@@ -142,6 +144,12 @@ func (e *Etcd) Running() bool {
 // streams are cut at once. Its data stays; Restart brings it back. Stopping
 // a stopped server does nothing.
 func (e *Etcd) Stop() {
+	e.life.Lock()
+	defer e.life.Unlock()
+	e.stop()
+}
+
+func (e *Etcd) stop() {
 	e.mu.Lock()
 	r := e.run
 	e.run = nil
@@ -165,7 +173,9 @@ func (e *Etcd) Restart(t testing.TB) {
 }
 
 func (e *Etcd) restart() error {
-	e.Stop()
+	e.life.Lock()
+	defer e.life.Unlock()
+	e.stop()
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
@@ -179,12 +189,8 @@ func (e *Etcd) restart() error {
 		var r *running
 		if r, err = e.mc.start(nil); err == nil {
 			e.mu.Lock()
-			defer e.mu.Unlock()
-			if e.closed { // closed while we were starting
-				r.stop()
-				return errors.New("sdptest: Restart after Close")
-			}
 			e.run = r
+			e.mu.Unlock()
 			return nil
 		}
 		if !isAddrInUse(err) {
@@ -198,10 +204,12 @@ func (e *Etcd) restart() error {
 // Close stops the server for good; Restart fails afterwards. It is
 // idempotent, and registered with t.Cleanup by NewEtcd and NewCluster.
 func (e *Etcd) Close() {
+	e.life.Lock()
+	defer e.life.Unlock()
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
-	e.Stop()
+	e.stop()
 }
 
 // uniqueToken returns a cluster token no other server in this process (or
