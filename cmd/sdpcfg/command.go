@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// runner is what every subcommand's options struct implements, as kubectl's
+// commands do: flags are bound to its fields, then Complete fills in what
+// the arguments and flags imply, Validate checks it all before any I/O, and
+// Run does the work. Each returns an error for run to report.
+type runner interface {
+	// addFlags binds the command's own flags to the options.
+	addFlags(fs *pflag.FlagSet)
+	// complete takes the positional arguments.
+	complete(args []string) error
+	// validate checks the options, before any I/O.
+	validate() error
+	// run does the work.
+	run(ctx context.Context) error
+}
+
+// command describes one subcommand.
+type command struct {
+	name  string // as typed: "ls"
+	args  string // the synopsis of its arguments: "PATH [VALUE|-]"
+	short string // one line for the command list
+	long  string // the help text, paragraphs separated by blank lines
+	// newRunner returns fresh options for one run, sharing g.
+	newRunner func(g *globalOptions) runner
+}
+
+// commands returns the subcommands in the order help lists them.
+func commands() []*command {
+	return []*command{
+		lsCommand, getCommand, watchCommand,
+		createCommand, updateCommand, editCommand, deleteCommand,
+		importCommand, exportCommand,
+		serverCommand, demoCommand,
+		versionCommand, completionCommand, helpCommand,
+	}
+}
+
+// findCommand returns the subcommand called name, or nil.
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// suggest returns the command closest to a mistyped name, or "".
+func suggest(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// topUsage writes the help of sdpcfg itself.
+func topUsage(w io.Writer, global *pflag.FlagSet) {
+	fmt.Fprint(w, `sdpcfg inspects and edits an sdpconfig store: etcd keys laid out as
+ska-sdp-config lays them out ("/pb/x" is stored as "2/pb/x").
+
+Usage:
+  sdpcfg [global flags] COMMAND [flags] [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.short)
+	}
+	fmt.Fprint(w, `
+Start here:
+  sdpcfg demo                  a tour on an embedded etcd (no set-up)
+  sdpcfg server                run an etcd for the other commands to use
+
+Global flags (also accepted after the command):
+`)
+	fmt.Fprint(w, global.FlagUsagesWrapped(0))
+	fmt.Fprint(w, `
+Settings come from the flags, then the SDP_CONFIG_* environment variables
+(SDP_CONFIG_ENDPOINTS, SDP_CONFIG_HOST, SDP_CONFIG_PORT, SDP_CONFIG_PROTOCOL,
+SDP_CONFIG_PREFIX, SDP_CONFIG_BACKEND, SDP_CONFIG_CERT, SDP_CONFIG_CLIENT_CERT,
+SDP_CONFIG_CLIENT_KEY, SDP_CONFIG_USERNAME, SDP_CONFIG_PASSWORD), then the
+defaults (etcd at 127.0.0.1:2379).
+
+Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 not found, 4 conflict.
+Run 'sdpcfg COMMAND --help' for the help of a command.
+`)
+}
+
+// commandUsage writes the help of one command: synopsis, text, its own
+// flags, then a pointer to the global flags.
+func commandUsage(w io.Writer, c *command, own *pflag.FlagSet) {
+	synopsis := "sdpcfg " + c.name + " [flags]"
+	if c.args != "" {
+		synopsis += " " + c.args
+	}
+	fmt.Fprintf(w, "%s\n\nUsage:\n  %s\n\n%s\n", c.short, synopsis, strings.TrimSpace(c.long))
+	if own.HasFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", own.FlagUsagesWrapped(0))
+	}
+	fmt.Fprint(w, "\nGlobal flags: see 'sdpcfg --help'.\n")
+}

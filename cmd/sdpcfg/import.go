@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/txn"
+)
+
+var importCommand = &command{
+	name:  "import",
+	args:  "FILE|-",
+	short: "write a tree of keys from a JSON or YAML file",
+	long: `
+Reads a tree of keys from FILE (or stdin for "-") and writes every key,
+creating or overwriting it. The file is what export writes: one JSON object
+(or YAML mapping) whose keys are paths and whose values are strings, stored
+as is, or other JSON values, stored as ska-sdp-config writes JSON (sorted
+keys, 2-space indent). The format is taken from the extension (.json, .yaml,
+.yml), else from the content, or from --format.
+
+The whole file is read and checked first: a syntax error, a duplicate or an
+invalid path is reported with its line, and nothing is written. The keys
+are then written in transactions of at most the server's limit of
+operations per transaction (128 on a default etcd), each one atomic; if the
+import stops half-way, the transactions already committed stay, and
+running the import again completes it. A progress bar is shown on a
+terminal for large trees.
+
+Examples:
+  sdpcfg export /pb > pb.json && sdpcfg import pb.json
+  sdpcfg import --format yaml - < tree.yaml`,
+	newRunner: func(g *globalOptions) runner { return &importOptions{g: g} },
+}
+
+// importOptions are the options of import.
+type importOptions struct {
+	g       *globalOptions
+	format  string
+	name    string // the file name, "-" for stdin
+	entries []entry
+}
+
+func (o *importOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.format, "format", "", "the file's format: json or yaml (default: from the extension or content)")
+}
+
+func (o *importOptions) complete(args []string) error {
+	if err := wantArgs("import", args, 1, 1, "FILE (or - for stdin)"); err != nil {
+		return err
+	}
+	o.name = args[0]
+	return nil
+}
+
+func (o *importOptions) validate() error {
+	switch o.format {
+	case "", outJSON, outYAML:
+	default:
+		return usagef("import: --format %q: use json or yaml", o.format)
+	}
+	var data []byte
+	var err error
+	if o.name == "-" {
+		data, err = io.ReadAll(o.g.env.in)
+	} else {
+		data, err = os.ReadFile(o.name)
+	}
+	if err != nil {
+		return usagef("import: reading %s: %v", o.name, err)
+	}
+	format := o.format
+	if format == "" {
+		format = treeFormat(o.name, data)
+	}
+	if o.entries, err = readTree(data, format); err != nil {
+		return usagef("import %s: %v; nothing was written", o.displayName(), err)
+	}
+	return nil
+}
+
+func (o *importOptions) displayName() string {
+	if o.name == "-" {
+		return "stdin"
+	}
+	return o.name
+}
+
+// importItem is the result of an import as the json and yaml outputs show it.
+type importItem struct {
+	Keys         int   `json:"keys"`
+	Transactions int   `json:"transactions"`
+	Revision     int64 `json:"revision"`
+}
+
+func (o *importOptions) run(ctx context.Context) error {
+	c, err := o.g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	b := c.Backend()
+	batch := txn.DefaultMaxTxnOps
+	if l, ok := b.(backend.Limiter); ok && l.MaxTxnOps() > 0 {
+		batch = l.MaxTxnOps()
+	}
+	bar := newProgress(o.g.env, len(o.entries))
+	res, err := importEntries(ctx, b, o.entries, batch, o.g.timeout, bar.set)
+	bar.done()
+	if err != nil {
+		return fmt.Errorf("import %s: %w (%d of %d keys written; run the import again to complete it)", o.displayName(), err, res.Keys, len(o.entries))
+	}
+	p := newPrinter(o.g.output, o.g.env.out, shapeOne)
+	p.print(res, func(w io.Writer) {
+		fmt.Fprintf(w, "imported %d key(s) from %s in %d transaction(s), at revision %d\n", res.Keys, o.displayName(), res.Transactions, res.Revision)
+	})
+	return p.end()
+}
+
+// importEntries writes entries in commits of at most batch puts, each
+// bounded by timeout, calling progress with the number written so far.
+func importEntries(ctx context.Context, b backend.Backend, entries []entry, batch int, timeout time.Duration, progress func(int)) (importItem, error) {
+	var res importItem
+	ops := make([]backend.Op, 0, batch)
+	for start := 0; start < len(entries); start += batch {
+		ops = ops[:0]
+		for _, e := range entries[start:min(start+batch, len(entries))] {
+			ops = append(ops, backend.Put(e.path, e.value, backend.NoLease))
+		}
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		r, err := b.Commit(cctx, backend.Txn{Then: ops})
+		cancel()
+		if err != nil {
+			return res, err
+		}
+		res.Keys += len(ops)
+		res.Transactions++
+		res.Revision = r.Revision
+		progress(res.Keys)
+	}
+	return res, nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+)
+
+var lsCommand = &command{
+	name:  "ls",
+	args:  "PATH",
+	short: "list the keys below a path",
+	long: `
+Lists the keys below PATH in path order: its children by default, down to
+N levels with --depth N, or the whole subtree with -R. PATH "/" lists from
+the top. Keys further down are summed up by their ancestor at the last
+level shown, ending with "/" ("/pb/pb-1/" when /pb/pb-1/state exists), as
+ls shows directories. With --values each key is shown with its value (on
+one line in the table output).
+
+Large trees are read in pages of 1000 keys, all at one revision, and
+printed as they come: memory does not grow with the tree.
+
+Examples:
+  sdpcfg ls /pb
+  sdpcfg ls -R --values /pb/pb-1
+  sdpcfg ls -R -o json /`,
+	newRunner: func(g *globalOptions) runner { return &lsOptions{g: g} },
+}
+
+// lsOptions are the options of ls.
+type lsOptions struct {
+	g         *globalOptions
+	recursive bool
+	depth     int
+	values    bool
+	rev       int64
+
+	path string
+}
+
+func (o *lsOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVarP(&o.recursive, "recursive", "R", false, "list the whole subtree")
+	fs.IntVar(&o.depth, "depth", 1, "list down to this many levels below PATH")
+	fs.BoolVar(&o.values, "values", false, "show values too")
+	fs.Int64Var(&o.rev, "rev", 0, "list the store as it was at this revision (0: now)")
+}
+
+func (o *lsOptions) complete(args []string) error {
+	if err := wantArgs("ls", args, 1, 1, "PATH"); err != nil {
+		return err
+	}
+	var err error
+	o.path, err = cleanPath("ls", args[0], true)
+	if o.recursive {
+		o.depth = backend.MaxDepth
+	}
+	return err
+}
+
+func (o *lsOptions) validate() error {
+	if o.depth < 1 {
+		return usagef("ls: --depth %d: must be at least 1", o.depth)
+	}
+	if o.rev < 0 {
+		return usagef("ls: --rev %d: must not be negative", o.rev)
+	}
+	return nil
+}
+
+func (o *lsOptions) run(ctx context.Context) error {
+	c, err := o.g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := newPrinter(o.g.output, o.g.env.out, shapeList)
+	w := walk{b: c.Backend(), g: o.g, path: o.path, depth: o.depth, dirs: true, values: o.values, rev: o.rev}
+	_, _, err = w.run(ctx, func(kv backend.KeyValue, dir bool) error {
+		it := newKVItem(kv, o.values && !dir)
+		it.Dir = dir
+		return p.print(it, func(w io.Writer) {
+			if o.values && !dir {
+				fmt.Fprintf(w, "%s  %s\n", kv.Path, oneLine(kv.Value))
+			} else {
+				fmt.Fprintln(w, kv.Path)
+			}
+		})
+	})
+	if perr := p.end(); err == nil {
+		err = perr
+	}
+	if err != nil {
+		return opError("ls", o.path, err)
+	}
+	return nil
+}
