@@ -1,7 +1,6 @@
 package watcher
 
 import (
-	"sort"
 	"strings"
 	"sync"
 
@@ -27,14 +26,14 @@ func (e entry) kv(path string) backend.KeyValue {
 }
 
 // state is the mirror's in-memory copy of its keys: a map for lookups and a
-// sorted slice of the same path strings for ordered ranges. One goroutine
+// sorted index of the same path strings for ordered ranges. One goroutine
 // (the mirror's loop) writes; any goroutine reads. The mutex is never held
 // while a callback runs.
 type state struct {
 	mu     sync.RWMutex
 	keys   map[string]entry
-	sorted []string // every key of keys, sorted
-	rev    int64    // the revision the keys are consistent at; 0 before the first refresh
+	sorted pathIndex // every key of keys
+	rev    int64     // the revision the keys are consistent at; 0 before the first refresh
 }
 
 func newState() *state { return &state{keys: make(map[string]entry)} }
@@ -52,15 +51,7 @@ func (s *state) put(path string, e entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.keys[path]; !ok {
-		// Refreshes deliver keys in order: appending is the common case.
-		if n := len(s.sorted); n == 0 || s.sorted[n-1] < path {
-			s.sorted = append(s.sorted, path)
-		} else {
-			i := sort.SearchStrings(s.sorted, path)
-			s.sorted = append(s.sorted, "")
-			copy(s.sorted[i+1:], s.sorted[i:])
-			s.sorted[i] = path
-		}
+		s.sorted.insert(path)
 	}
 	s.keys[path] = e
 }
@@ -73,10 +64,7 @@ func (s *state) remove(path string) bool {
 		return false
 	}
 	delete(s.keys, path)
-	i := sort.SearchStrings(s.sorted, path)
-	copy(s.sorted[i:], s.sorted[i+1:])
-	s.sorted[len(s.sorted)-1] = ""
-	s.sorted = s.sorted[:len(s.sorted)-1]
+	s.sorted.remove(path)
 	return true
 }
 
@@ -104,15 +92,15 @@ func (s *state) len() int {
 func (s *state) between(after, upTo string) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i := sort.Search(len(s.sorted), func(i int) bool { return s.sorted[i] > after })
-	j := len(s.sorted)
-	if upTo != "" {
-		j = sort.Search(len(s.sorted), func(i int) bool { return s.sorted[i] > upTo })
-	}
-	if i >= j {
-		return nil
-	}
-	return append([]string(nil), s.sorted[i:j]...)
+	var out []string
+	s.sorted.ascend(after, false, func(p string) bool {
+		if upTo != "" && p > upTo {
+			return false
+		}
+		out = append(out, p)
+		return true
+	})
+	return out
 }
 
 // rangeChunk is how many keys rangeFrom reads under one lock.
@@ -123,26 +111,18 @@ const rangeChunk = 256
 // fn runs, so fn may call the state's other methods.
 func (s *state) rangeFrom(prefix string, fn func(backend.KeyValue) bool) {
 	buf := make([]backend.KeyValue, 0, rangeChunk)
-	after := ""
-	first := true
+	from, orEqual := prefix, true
 	for {
 		buf = buf[:0]
 		s.mu.RLock()
-		i := sort.SearchStrings(s.sorted, prefix)
-		if !first {
-			i = sort.Search(len(s.sorted), func(i int) bool { return s.sorted[i] > after })
-		}
-		for ; i < len(s.sorted) && len(buf) < rangeChunk; i++ {
-			p := s.sorted[i]
+		s.sorted.ascend(from, orEqual, func(p string) bool {
 			if !strings.HasPrefix(p, prefix) {
-				break
+				return false
 			}
 			buf = append(buf, s.keys[p].kv(p))
-		}
+			return len(buf) < rangeChunk
+		})
 		s.mu.RUnlock()
-		if len(buf) == 0 {
-			return
-		}
 		for _, kv := range buf {
 			if !fn(kv) {
 				return
@@ -151,6 +131,6 @@ func (s *state) rangeFrom(prefix string, fn func(backend.KeyValue) bool) {
 		if len(buf) < rangeChunk {
 			return
 		}
-		after, first = buf[len(buf)-1].Path, false
+		from, orEqual = buf[len(buf)-1].Path, false
 	}
 }
