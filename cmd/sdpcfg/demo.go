@@ -28,7 +28,9 @@ Runs a tour of sdpconfig in a few seconds, then exits by itself:
   2. sample   writes sample configuration as ska-sdp-config lays it out: an
               execution block and processing blocks (/eb/ID, /pb/ID) with
               their state sub-keys (/pb/ID/state), in one transaction
-  3. watch    starts a watcher on /pb that prints what it sees
+  3. watch    starts a caching watcher loop (package watcher) that reads
+              the blocks' states and prints what changed, then sleeps
+              until a key it read changes
   4. changes  moves the processing blocks through their states, one
               transaction per change, while the watcher reports them
   5. summary  waits until the watcher has seen the last change, then
@@ -156,6 +158,14 @@ func (l *lineWriter) printf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, format, args...)
+}
+
+// locked runs f holding the writer, so that what f prints comes before
+// any line printed meanwhile by other goroutines.
+func (l *lineWriter) locked(f func(printf func(format string, args ...any))) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f(func(format string, args ...any) { fmt.Fprintf(l.w, format, args...) })
 }
 
 // indent prefixes every line of s.

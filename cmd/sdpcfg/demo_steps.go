@@ -180,20 +180,30 @@ func (d *demoRun) makeChanges(ctx context.Context) error {
 		}
 		var st txn.Stats
 		var before string
-		err := d.cfg.Txn(ctx, func(t *config.Txn) error {
-			cur, err := demoPBStates.Get(t, ch.id)
-			if err != nil {
-				return err
+		var err error
+		// The writer's line comes before the watcher's report of it.
+		d.out.locked(func(printf func(string, ...any)) {
+			err = d.cfg.Txn(ctx, func(t *config.Txn) error {
+				cur, err := demoPBStates.Get(t, ch.id)
+				if err != nil {
+					return err
+				}
+				before = cur.Status
+				return demoPBStates.Update(t, ch.id, ch.state)
+			}, txn.WithStats(&st))
+			if err == nil {
+				printf("writer:  %s %s -> %s (revision %d)\n", ch.id, before, ch.state.Status, st.Revision)
 			}
-			before = cur.Status
-			return demoPBStates.Update(t, ch.id, ch.state)
-		}, txn.WithStats(&st))
+		})
 		if err != nil {
 			return err
 		}
 		d.writes++
 		d.lastRev = st.Revision
-		d.out.printf("writer:  %s %s -> %s (revision %d)\n", ch.id, before, ch.state.Status, st.Revision)
+		// Let the watcher report the change before the next one.
+		if err := d.watch.waitFor(ctx, d.lastRev, 10*time.Second); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -204,9 +214,10 @@ func (d *demoRun) summary(ctx context.Context) error {
 	if err := d.watch.waitFor(ctx, d.lastRev, 10*time.Second); err != nil {
 		return err
 	}
-	seen, wakes := d.watch.stats()
+	seen, iters, ws := d.watch.stats()
 	d.watch.stop()
-	d.out.printf("The watcher saw all %d state changes up to revision %d, waking %d time(s).\n", seen, d.lastRev, wakes)
+	d.out.printf("The watcher caught up with revision %d: %d iteration(s) over one watch stream saw %d state change(s)\n", d.lastRev, iters, seen)
+	d.out.printf("(changes made close together are seen together); %d read(s) came from its cache, %d from the store.\n", ws.Hits, ws.Misses)
 	var final []string
 	err := d.cfg.Txn(ctx, func(t *config.Txn) error {
 		final = final[:0]

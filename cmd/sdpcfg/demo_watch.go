@@ -2,91 +2,109 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/txn"
+	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
-// demoWatch watches the processing blocks for the demo, from its own
-// goroutine, and prints the state changes it sees.
+// demoWatch runs a caching watcher loop (package watcher) over the demo's
+// processing blocks, in its own goroutine. Each iteration reads the state
+// of every block through the watcher (from its cache, which one watch
+// stream keeps current) and prints what changed since the last iteration;
+// the loop then sleeps until one of the keys it read changes. Like every
+// level-triggered loop, it sees the latest state: changes made in quick
+// succession may be seen together.
 type demoWatch struct {
-	out    *lineWriter
-	cancel context.CancelFunc
-	done   chan struct{}
+	w    *watcher.Watcher
+	out  *lineWriter
+	done chan struct{}
 
 	mu      sync.Mutex
-	rev     int64         // every change up to rev has been seen
-	changes int           // state changes seen
-	wakes   int           // responses of the stream
-	err     error         // why the watch ended, if it did
-	notify  chan struct{} // closed and replaced on every update
+	rev     int64             // the revision of the last iteration's view
+	view    map[string]string // block id -> status seen
+	changes int               // status changes seen
+	iters   int               // iterations run
+	err     error             // why the loop ended, if it did
+	notify  chan struct{}     // closed and replaced on every iteration
 }
 
-// startDemoWatch lists the states of the processing blocks, prints them,
-// and watches /pb from there on.
+// startDemoWatch starts the watcher loop and returns once its first
+// iteration has printed what it sees.
 func startDemoWatch(ctx context.Context, d *demoRun) (*demoWatch, error) {
-	b := d.cfg.Backend()
-	cctx, cancel := d.o.g.rpc(ctx)
-	res, err := b.List(cctx, "/pb/", backend.ListOptions{Depths: []int{1}, WithValues: true})
-	cancel()
-	if err != nil {
-		return nil, err
+	w := &demoWatch{
+		w:      watcher.New(d.cfg.Backend(), watcher.Options{}),
+		out:    d.out,
+		done:   make(chan struct{}),
+		notify: make(chan struct{}),
 	}
-	n := 0
-	for _, kv := range res.KVs {
-		if id, ok := demoPBStates.ID(kv.Path); ok && d.isDemoPB(id) {
-			n++
-			d.out.printf("watcher: %s is %s\n", id, demoStatus(kv.Value))
-		}
-	}
-	d.out.printf("watcher: sees %d processing block(s) at revision %d; waiting for changes under /pb\n", n, res.Revision)
-	wctx, wcancel := context.WithCancel(ctx)
-	ws, err := b.Watch(wctx, backend.Subtree("/pb"), res.Revision+1)
-	if err != nil {
-		wcancel()
-		return nil, err
-	}
-	w := &demoWatch{out: d.out, cancel: wcancel, done: make(chan struct{}), rev: res.Revision, notify: make(chan struct{})}
-	go w.loop(ws, d)
-	return w, nil
-}
-
-// loop reports the events of ws until it ends.
-func (w *demoWatch) loop(ws backend.WatchStream, d *demoRun) {
-	defer close(w.done)
-	defer ws.Close()
-	for resp := range ws.Responses() {
-		changes := 0
-		for _, ev := range resp.Events {
-			id, ok := demoPBStates.ID(ev.KV.Path)
-			if !ok || !d.isDemoPB(id) || ev.Type != backend.EventPut {
-				continue
-			}
-			changes++
-			w.out.printf("watcher: %s is %s (revision %d)\n", id, demoStatus(ev.KV.Value), ev.KV.ModRevision)
-		}
+	go func() {
+		defer close(w.done)
+		err := w.w.Run(ctx, func(ctx context.Context, it *watcher.Iteration) error { return w.iterate(ctx, it, d) })
 		w.mu.Lock()
-		w.changes += changes
-		w.wakes++
-		if resp.Err != nil {
-			w.err = resp.Err
-		} else {
-			w.rev = max(w.rev, resp.Revision)
-			for _, ev := range resp.Events {
-				w.rev = max(w.rev, ev.KV.ModRevision)
-			}
-		}
+		w.err = err
 		close(w.notify)
 		w.notify = make(chan struct{})
 		w.mu.Unlock()
+	}()
+	if err := w.waitFor(ctx, 1, 10*time.Second); err != nil {
+		w.stop()
+		return nil, err
 	}
+	return w, nil
 }
 
-// waitFor waits until the watcher has seen every change up to rev, at
-// most timeout.
+// iterate is the loop body: read the states, print the differences.
+func (w *demoWatch) iterate(ctx context.Context, it *watcher.Iteration, d *demoRun) error {
+	states := make(map[string]string, len(d.pbIDs))
+	err := it.Txn(ctx, func(t *txn.Txn) error {
+		ct := d.cfg.WrapTxn(t)
+		for _, id := range d.pbIDs {
+			s, err := demoPBStates.Get(ct, id)
+			switch {
+			case errors.Is(err, backend.ErrNotFound):
+				states[id] = "(gone)"
+			case err != nil:
+				return err
+			default:
+				states[id] = demoStateString(s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	changed := 0
+	for _, id := range d.pbIDs {
+		if w.view[id] == states[id] {
+			continue
+		}
+		if w.view != nil {
+			changed++
+		}
+		w.out.printf("watcher: %s is %s (iteration %d, %s, revision %d)\n", id, states[id], it.N(), it.Reason(), it.Revision())
+	}
+	if w.view == nil {
+		w.out.printf("watcher: sees %d processing block(s) at revision %d, read through its cache; it sleeps until one of the %d keys it read changes\n",
+			len(states), it.Revision(), it.Watched())
+	}
+	w.view, w.rev = states, it.Revision()
+	w.changes += changed
+	w.iters++
+	close(w.notify)
+	w.notify = make(chan struct{})
+	return nil
+}
+
+// waitFor waits until an iteration has seen the store at revision rev or
+// later, at most timeout.
 func (w *demoWatch) waitFor(ctx context.Context, rev int64, timeout time.Duration) error {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -94,11 +112,11 @@ func (w *demoWatch) waitFor(ctx context.Context, rev int64, timeout time.Duratio
 		w.mu.Lock()
 		seen, err, notify := w.rev, w.err, w.notify
 		w.mu.Unlock()
-		if seen >= rev {
+		if seen >= rev && seen > 0 {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("the watch ended: %w", err)
+			return fmt.Errorf("the watcher stopped: %w", err)
 		}
 		select {
 		case <-notify:
@@ -110,35 +128,22 @@ func (w *demoWatch) waitFor(ctx context.Context, rev int64, timeout time.Duratio
 	}
 }
 
-// stats returns the state changes seen and the number of wake-ups.
-func (w *demoWatch) stats() (changes, wakes int) {
+// stats returns the status changes seen, the iterations run, and the
+// watcher's own counters.
+func (w *demoWatch) stats() (changes, iters int, ws watcher.Stats) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.changes, w.wakes
+	return w.changes, w.iters, w.w.Stats()
 }
 
-// stop ends the watch and waits for its goroutine. It is idempotent.
+// stop ends the loop and waits for its goroutine. It is idempotent.
 func (w *demoWatch) stop() {
-	w.cancel()
+	w.w.Close()
 	<-w.done
 }
 
-// isDemoPB tells whether id is a processing block of this demo run.
-func (d *demoRun) isDemoPB(id string) bool {
-	for _, p := range d.pbIDs {
-		if p == id {
-			return true
-		}
-	}
-	return false
-}
-
-// demoStatus returns the status of a state value, for display.
-func demoStatus(v string) string {
-	var s demoState
-	if err := json.Unmarshal([]byte(v), &s); err != nil || s.Status == "" {
-		return oneLine(v)
-	}
+// demoStateString returns a state for display.
+func demoStateString(s demoState) string {
 	if s.Error != "" {
 		return s.Status + " (" + s.Error + ")"
 	}
