@@ -232,14 +232,21 @@ func (h *harness) eventually(what string, cond func() (bool, string)) {
 	}
 }
 
-// lease grants a lease of ttl and closes it when the test ends.
+// lease grants a lease of ttl and revokes and closes it when the test
+// ends, so that its keys do not expire into a later subtest on a shared
+// store (which would move the revision under it).
 func (h *harness) lease(ttl time.Duration) backend.Lease {
 	h.Helper()
 	l, err := h.b.Lease(h.ctx, ttl)
 	if err != nil {
 		h.Fatalf("Lease(%v): %v", ttl, err)
 	}
-	h.Cleanup(func() { _ = l.Close() })
+	h.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = l.Revoke(ctx) // fails harmlessly if it already ended
+		_ = l.Close()
+	})
 	return l
 }
 
