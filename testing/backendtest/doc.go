@@ -21,7 +21,8 @@
 // that no key exists under its own paths and that nothing else writes to the
 // store while a subtest runs (it checks that each write moves the revision
 // by exactly one). It compacts the store's history in a few subtests, at
-// revisions it wrote itself.
+// revisions it wrote itself, and revokes the leases it granted when each
+// subtest ends, so that no lease expiry writes into the next one.
 //
 // # What it checks
 //
