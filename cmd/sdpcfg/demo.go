@@ -28,7 +28,7 @@ Runs a tour of sdpconfig in a few seconds, then exits by itself:
   2. sample   writes sample configuration as ska-sdp-config lays it out: an
               execution block and processing blocks (/eb/ID, /pb/ID) with
               their state sub-keys (/pb/ID/state), in one transaction
-  3. watch    starts a caching watcher loop (package watcher) that reads
+  3. watch    starts a caching watcher loop (Config.Watcher) that reads
               the blocks' states and prints what changed, then sleeps
               until a key it read changes
   4. changes  moves the processing blocks through their states, one

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/sdpconfig/sdpconfig/backend"
-	"github.com/sdpconfig/sdpconfig/txn"
+	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
-// demoWatch runs a caching watcher loop (package watcher) over the demo's
+// demoWatch runs a caching watcher loop (Config.Watcher) over the demo's
 // processing blocks, in its own goroutine. Each iteration reads the state
 // of every block through the watcher (from its cache, which one watch
 // stream keeps current) and prints what changed since the last iteration;
@@ -20,7 +20,7 @@ import (
 // level-triggered loop, it sees the latest state: changes made in quick
 // succession may be seen together.
 type demoWatch struct {
-	w    *watcher.Watcher
+	w    *config.Watcher
 	out  *lineWriter
 	done chan struct{}
 
@@ -37,14 +37,14 @@ type demoWatch struct {
 // iteration has printed what it sees.
 func startDemoWatch(ctx context.Context, d *demoRun) (*demoWatch, error) {
 	w := &demoWatch{
-		w:      watcher.New(d.cfg.Backend(), watcher.Options{}),
+		w:      d.cfg.Watcher(watcher.Options{}),
 		out:    d.out,
 		done:   make(chan struct{}),
 		notify: make(chan struct{}),
 	}
 	go func() {
 		defer close(w.done)
-		err := w.w.Run(ctx, func(ctx context.Context, it *watcher.Iteration) error { return w.iterate(ctx, it, d) })
+		err := w.w.Run(ctx, func(ctx context.Context, it *config.Iteration) error { return w.iterate(ctx, it, d) })
 		w.mu.Lock()
 		w.err = err
 		close(w.notify)
@@ -59,12 +59,11 @@ func startDemoWatch(ctx context.Context, d *demoRun) (*demoWatch, error) {
 }
 
 // iterate is the loop body: read the states, print the differences.
-func (w *demoWatch) iterate(ctx context.Context, it *watcher.Iteration, d *demoRun) error {
+func (w *demoWatch) iterate(ctx context.Context, it *config.Iteration, d *demoRun) error {
 	states := make(map[string]string, len(d.pbIDs))
-	err := it.Txn(ctx, func(t *txn.Txn) error {
-		ct := d.cfg.WrapTxn(t)
+	err := it.Txn(ctx, func(t *config.Txn) error {
 		for _, id := range d.pbIDs {
-			s, err := demoPBStates.Get(ct, id)
+			s, err := demoPBStates.Get(t, id)
 			switch {
 			case errors.Is(err, backend.ErrNotFound):
 				states[id] = "(gone)"
