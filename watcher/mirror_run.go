@@ -24,9 +24,9 @@ var errDone = errors.New("watcher: mirror caught up")
 // backoff until ctx ends.
 //
 // Run returns nil when a RefreshOnly mirror is done or after Stop; ctx's
-// error when ctx ends; a *CallbackError when a callback fails; an error
-// wrapping backend.ErrClosed when the backend closes. It releases the state
-// file before returning. Run may be called once.
+// error when ctx ends; a *CallbackError when a callback fails (even during
+// a Stop); an error wrapping backend.ErrClosed when the backend closes. It
+// releases the state file before returning. Run may be called once.
 func (m *Mirror) Run(ctx context.Context) error {
 	m.mu.Lock()
 	if m.started {
@@ -43,8 +43,12 @@ func (m *Mirror) Run(ctx context.Context) error {
 	m.mu.Unlock()
 
 	err := m.run(runCtx)
+	interrupted := runCtx.Err() != nil
 	cancel()
-	if err != nil && runCtx.Err() != nil {
+	var cbErr *CallbackError
+	if err != nil && interrupted && !errors.As(err, &cbErr) {
+		// The error is the interruption's: a backend call or the stream
+		// ended with the context.
 		m.mu.Lock()
 		stopped := m.stopped
 		m.mu.Unlock()
@@ -212,8 +216,9 @@ func (m *Mirror) checkCaughtUp(caughtUp *bool, target int64) (bool, error) {
 
 // apply runs the callbacks of a watch response's events, updates the state
 // and writes it with the response's revision as cookie, in one state file
-// transaction. When a callback fails, the state file records every
-// revision before the failed change's, and nothing of its revision.
+// transaction. When a callback fails, the changes before it are written
+// with the revision before the failed change's as cookie; the failed change
+// is not recorded.
 func (m *Mirror) apply(resp backend.WatchResponse) error {
 	applied := m.st.revision()
 	var batch []change
