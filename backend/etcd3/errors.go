@@ -41,6 +41,8 @@ func sentinelOf(err error) (sentinel error, definite bool) {
 		errors.Is(err, rpctypes.ErrValueProvided),
 		errors.Is(err, rpctypes.ErrLeaseProvided):
 		return backend.ErrInvalidTxn, true
+	case errors.Is(err, rpctypes.ErrLeaseTTLTooLarge):
+		return backend.ErrInvalidValue, true
 	case errors.Is(err, rpctypes.ErrNoSpace),
 		errors.Is(err, rpctypes.ErrTooManyRequests):
 		// Refused before (or instead of) applying: the store is full, or

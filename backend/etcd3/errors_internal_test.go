@@ -30,6 +30,7 @@ func TestSentinelOf(t *testing.T) {
 		{status.Error(codes.ResourceExhausted, "grpc: trying to send message larger than max (3 vs. 2)"), backend.ErrTxnTooLarge, true},
 		{rpctypes.ErrLeaseNotFound, backend.ErrLeaseExpired, true},
 		{rpctypes.ErrDuplicateKey, backend.ErrInvalidTxn, true},
+		{rpctypes.ErrLeaseTTLTooLarge, backend.ErrInvalidValue, true},
 		{rpctypes.ErrTooManyRequests, backend.ErrUnavailable, true},
 		{rpctypes.ErrNoSpace, backend.ErrUnavailable, true},
 		// The client's gRPC form of an etcd error, and its flattened text.

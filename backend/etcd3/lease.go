@@ -17,12 +17,14 @@ import (
 // second, and keeps it alive from a goroutine of its own until it is
 // revoked or closed, it is lost, or the backend closes. The grant is
 // retried on transient errors (an extra lease granted by a retry expires on
-// its own). ctx bounds the grant only.
+// its own). ctx bounds the grant only. A ttl above etcd's maximum (9e9
+// seconds) fails with ErrInvalidValue.
 func (b *Backend) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, error) {
-	secs := int64((ttl + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
+	secs := int64(ttl / time.Second)
+	if ttl%time.Second > 0 {
+		secs++
 	}
+	secs = max(secs, 1)
 	var resp *clientv3.LeaseGrantResponse
 	err := b.read(ctx, func(ctx context.Context) error {
 		var err error

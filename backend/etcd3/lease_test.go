@@ -3,6 +3,7 @@ package etcd3_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -51,6 +52,9 @@ func TestLeaseTTLIsRoundedUpToSeconds(t *testing.T) {
 		assert.Equal(t, l.TTL(), want, "asked for %v", ask)
 		assert.NilError(t, l.Revoke(ctx))
 	}
+	// etcd's maximum TTL is 9e9 s: the longest Duration is beyond it.
+	_, err := b.Lease(ctx, time.Duration(math.MaxInt64))
+	assert.ErrorIs(t, err, backend.ErrInvalidValue)
 }
 
 func TestLeaseIsKeptAlive(t *testing.T) {
