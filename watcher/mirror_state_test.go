@@ -526,3 +526,39 @@ func fileHash(t *testing.T, path string) string {
 	assert.NilError(t, err)
 	return fmt.Sprintf("%x %d %s", sha256.Sum256(b), fi.Size(), fi.ModTime())
 }
+
+func TestMirrorStopDuringRefresh(t *testing.T) {
+	s := openMemory(t)
+	ctx := context.Background()
+	state := filepath.Join(t.TempDir(), "mirror.db")
+	const n = 50
+	var want []string
+	for i := 0; i < n; i++ {
+		p := fmt.Sprintf("/pb/k%03d", i)
+		put(t, s, p, "v")
+		want = append(want, "add "+p+"=v")
+	}
+	rec := newRecorder()
+	var m *watcher.Mirror
+	rec.fail = func(line string) error {
+		if line == "add /pb/k010=v" {
+			m.Stop() // from a callback too: the page in progress completes
+		}
+		return nil
+	}
+	var err error
+	m, err = watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state, PageSize: 4})
+	assert.NilError(t, err)
+	assert.NilError(t, m.Run(ctx))
+	first := rec.Lines()
+	assert.DeepEqual(t, first, want[:12]) // up to the end of k010's page
+
+	// The restart finishes the refresh: every key once across both runs.
+	rec2 := newRecorder()
+	m2, err := watcher.NewMirror(s, "/pb/", rec2, watcher.MirrorOptions{StatePath: state, PageSize: 4, Mode: watcher.RefreshOnly})
+	assert.NilError(t, err)
+	assert.NilError(t, runToEnd(t, ctx, m2))
+	second := rec2.Lines()
+	assert.Equal(t, second[len(second)-1], fmt.Sprintf("done %d", n))
+	assert.DeepEqual(t, append(first, second[:len(second)-1]...), want)
+}
