@@ -1,6 +1,7 @@
 package etcd3_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/sdpconfig/sdpconfig/backend"
@@ -10,11 +11,15 @@ import (
 )
 
 // TestConformance runs the backend conformance suite against etcd3 on a
-// real embedded etcd, a fresh server per subtest with a global prefix, so
-// that the prefix handling is exercised too and no subtest sees the leases
-// or compactions of another.
+// real embedded etcd. The subtests share one server, each with a global
+// prefix of its own: every subtest thus also checks that the keys, lists
+// and watches of one prefix never see those the earlier subtests left under
+// theirs.
 func TestConformance(t *testing.T) {
+	e := sdptest.NewEtcd(t)
+	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Backend {
-		return sdptest.NewEtcd(t).Backend(t, etcd3.Config{Prefix: "/conformance"})
+		n++
+		return e.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n)})
 	})
 }
