@@ -21,13 +21,17 @@ import (
 
 // The benchmarks compare Run with etcd's own concurrency.NewSTM (serializable
 // snapshot isolation, its strictest level) on one embedded etcd server, in
-// the same run. Run them with, e.g.:
+// the same run, alternating (txn, stm, txn#01, stm#01, ...). Run them with:
 //
-//	go test -run '^$' -bench . -benchtime 1s ./txn/
+//	go test -run '^$' -bench Contention -benchtime 2000x ./txn/
+//	go test -run '^$' -bench Memory -benchtime 1s ./txn/
 
 const (
 	benchWorkers = 32
 	benchKeys    = 1000
+	// benchRounds alternates the variants compared on one server, so that a
+	// change of load on the machine during the run affects both alike.
+	benchRounds = 3
 )
 
 // benchEtcd starts one embedded etcd for a benchmark, with a backend and a
@@ -194,12 +198,14 @@ func BenchmarkLowContention(b *testing.B) {
 	}
 	warmUp(b, 3000, txnOp)
 	warmUp(b, 3000, stmOp)
-	b.Run("txn", func(b *testing.B) {
-		c = counted{}
-		parallel(b, txnOp)
-		c.report(b)
-	})
-	b.Run("stm", func(b *testing.B) { parallel(b, stmOp) })
+	for range benchRounds {
+		b.Run("txn", func(b *testing.B) {
+			c = counted{}
+			parallel(b, txnOp)
+			c.report(b)
+		})
+		b.Run("stm", func(b *testing.B) { parallel(b, stmOp) })
+	}
 }
 
 // BenchmarkHighContention: 32 workers increment one hot key. It reports
@@ -240,22 +246,24 @@ func BenchmarkHighContention(b *testing.B) {
 	}
 	warmUp(b, 2000, txnOp)
 	warmUp(b, 2000, stmOp)
-	b.Run("txn", func(b *testing.B) {
-		c = counted{}
-		before := hotValue(b, txnGet)
-		parallel(b, txnOp)
-		c.report(b)
-		if after := hotValue(b, txnGet); after-before != b.N {
-			b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
-		}
-	})
-	b.Run("stm", func(b *testing.B) {
-		before := hotValue(b, stmGet)
-		parallel(b, stmOp)
-		if after := hotValue(b, stmGet); after-before != b.N {
-			b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
-		}
-	})
+	for range benchRounds {
+		b.Run("txn", func(b *testing.B) {
+			c = counted{}
+			before := hotValue(b, txnGet)
+			parallel(b, txnOp)
+			c.report(b)
+			if after := hotValue(b, txnGet); after-before != b.N {
+				b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
+			}
+		})
+		b.Run("stm", func(b *testing.B) {
+			before := hotValue(b, stmGet)
+			parallel(b, stmOp)
+			if after := hotValue(b, stmGet); after-before != b.N {
+				b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
+			}
+		})
+	}
 }
 
 func hotValue(b *testing.B, get func() (string, error)) int {
