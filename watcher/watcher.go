@@ -144,7 +144,9 @@ type counters struct {
 //
 // Memory: the cache holds every key and listed range read through the
 // watcher while it runs (deleted keys of listed ranges are dropped); it is
-// released when the loop returns.
+// released when the loop returns. While a watcher transaction runs, the
+// changes delivered meanwhile are also kept (for reads at its snapshot),
+// until it ends: keep watcher transactions short.
 //
 // A Watcher runs one loop at a time; its methods are safe for concurrent
 // use.
