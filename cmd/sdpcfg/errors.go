@@ -91,8 +91,11 @@ func exitCode(err error) int {
 // prefixes of the errors it wraps.
 func message(err error) string {
 	msg := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "--timeout") {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "--timeout") && !strings.Contains(msg, "TLS with"):
 		msg += " (raise --timeout if the store is slow)"
+	case errors.Is(err, backend.ErrPermissionDenied) && !strings.Contains(msg, "--user"):
+		msg += " (check --user, SDP_CONFIG_PASSWORD and the user's roles)"
 	}
 	for _, p := range []string{"open etcd3: ", "etcd3: ", "sdpconfig: ", "config: ", "etcdserver: "} {
 		msg = strings.ReplaceAll(msg, p, "")

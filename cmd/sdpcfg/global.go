@@ -188,6 +188,9 @@ func connectError(s config.Settings, timeout time.Duration, err error) error {
 	case isTLSError(err):
 		return fmt.Errorf("TLS with etcd at %s failed: %w (check --cacert, --cert and --key)", where, err)
 	}
+	if perr := probeTLS(s, timeout); perr != nil {
+		return fmt.Errorf("TLS with etcd at %s failed: %v (check --cacert, --cert and --key): %w", where, perr, err)
+	}
 	return fmt.Errorf("cannot connect to etcd at %s (from %s) within --timeout %v: %w (is it running? start one with 'sdpcfg server', or set --endpoints or SDP_CONFIG_ENDPOINTS)", where, from, timeout, err)
 }
 

@@ -168,6 +168,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// poll polls cond for at most d and reports whether it held.
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
 // hookBackend wraps a backend to interfere with a command at given moments.
 type hookBackend struct {
 	backend.Backend
