@@ -208,3 +208,11 @@ func (b *hookBackend) Watch(ctx context.Context, rs []backend.Range, from int64)
 	}
 	return ws, nil
 }
+
+// MaxTxnOps passes on the wrapped backend's limit.
+func (b *hookBackend) MaxTxnOps() int {
+	if l, ok := b.Backend.(backend.Limiter); ok {
+		return l.MaxTxnOps()
+	}
+	return 128
+}

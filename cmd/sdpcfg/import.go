@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -28,9 +29,9 @@ keys, 2-space indent). The format is taken from the extension (.json, .yaml,
 The whole file is read and checked first: a syntax error, a duplicate or an
 invalid path is reported with its line, and nothing is written. The keys
 are then written in transactions of at most the server's limit of
-operations per transaction (128 on a default etcd), each one atomic; if the
-import stops half-way, the transactions already committed stay, and
-running the import again completes it. A progress bar is shown on a
+operations per transaction (128 on a default etcd), each one atomic, a few
+in flight at once; if the import stops half-way, the transactions already
+committed stay, and running the import again completes it. A progress bar is shown on a
 terminal for large trees.
 
 Examples:
@@ -123,26 +124,67 @@ func (o *importOptions) run(ctx context.Context) error {
 	return p.end()
 }
 
-// importEntries writes entries in commits of at most batch puts, each
-// bounded by timeout, calling progress with the number written so far.
+// importWindow is the number of import commits in flight at once: etcd
+// applies concurrent proposals in one raft round, so a small window
+// overlaps the round trips of successive batches.
+const importWindow = 4
+
+// importEntries writes entries in commits of at most batch puts, up to
+// importWindow of them in flight, each bounded by timeout, calling
+// progress with the number written so far. On an error it stops sending
+// new commits and returns the first error, with the counts of the commits
+// that succeeded.
 func importEntries(ctx context.Context, b backend.Backend, entries []entry, batch int, timeout time.Duration, progress func(int)) (importItem, error) {
-	var res importItem
-	ops := make([]backend.Op, 0, batch)
-	for start := 0; start < len(entries); start += batch {
-		ops = ops[:0]
-		for _, e := range entries[start:min(start+batch, len(entries))] {
-			ops = append(ops, backend.Put(e.path, e.value, backend.NoLease))
-		}
-		cctx, cancel := context.WithTimeout(ctx, timeout)
-		r, err := b.Commit(cctx, backend.Txn{Then: ops})
-		cancel()
-		if err != nil {
-			return res, err
-		}
-		res.Keys += len(ops)
-		res.Transactions++
-		res.Revision = r.Revision
-		progress(res.Keys)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	starts := make(chan int)
+	var (
+		mu       sync.Mutex
+		res      importItem
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for w := 0; w < importWindow; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ops := make([]backend.Op, 0, batch)
+			for start := range starts {
+				ops = ops[:0]
+				for _, e := range entries[start:min(start+batch, len(entries))] {
+					ops = append(ops, backend.Put(e.path, e.value, backend.NoLease))
+				}
+				cctx, ccancel := context.WithTimeout(ctx, timeout)
+				r, err := b.Commit(cctx, backend.Txn{Then: ops})
+				ccancel()
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+				} else {
+					res.Keys += len(ops)
+					res.Transactions++
+					res.Revision = max(res.Revision, r.Revision)
+					progress(res.Keys)
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	return res, nil
+send:
+	for start := 0; start < len(entries); start += batch {
+		select {
+		case starts <- start:
+		case <-ctx.Done():
+			break send
+		}
+	}
+	close(starts)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return res, firstErr
 }

@@ -28,7 +28,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	yaml2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
@@ -107,6 +109,8 @@ func (t *treeWriter) end() error {
 type entry struct {
 	path  string
 	value string
+	raw   json.RawMessage // while reading: a JSON value to canonicalize into value
+	line  int             // while reading: the line of the path
 }
 
 // treeFormat returns the format of a tree file: by its extension, else
@@ -173,6 +177,7 @@ func readJSONTree(data []byte) ([]entry, error) {
 		return nil, fmt.Errorf("line %d: want a JSON object of paths to values", line)
 	}
 	seen := make(map[string]int)
+	lines := lineCounter{s: s, line: 1}
 	var out []entry
 	for dec.More() {
 		tok, err := dec.Token()
@@ -185,7 +190,7 @@ func readJSONTree(data []byte) ([]entry, error) {
 			return nil, fmt.Errorf("line %d, column %d: want a path", line, col)
 		}
 		end := int(dec.InputOffset())
-		line, _ := lineCol(s, end)
+		line := lines.at(end)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			// The offsets of a Decoder's errors after Token calls do not
@@ -208,11 +213,7 @@ func readJSONTree(data []byte) ([]entry, error) {
 		if err := backend.ValidatePath(path); err != nil {
 			return nil, fmt.Errorf("line %d: invalid path %q: %s", line, path, pathReason(err))
 		}
-		value, err := treeValue(raw)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: value of %q: %w", line, path, err)
-		}
-		out = append(out, entry{path: path, value: value})
+		out = append(out, entry{path: path, raw: raw, line: line})
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, locate(s, tokenError(err))
@@ -221,7 +222,62 @@ func readJSONTree(data []byte) ([]entry, error) {
 		line, _ := lineCol(s, int(dec.InputOffset()))
 		return nil, fmt.Errorf("line %d: text after the closing brace", line)
 	}
+	if err := treeValues(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// treeValues turns the raw values of entries into the values to store,
+// on every CPU: it is most of the work of reading a large tree. It
+// returns the error of the first entry that fails.
+func treeValues(entries []entry) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(entries)/1000))
+	chunk := (len(entries) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		part := entries[min(w*chunk, len(entries)):min((w+1)*chunk, len(entries))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range part {
+				e := &part[i]
+				v, err := treeValue(e.raw)
+				if err != nil {
+					errs[w] = fmt.Errorf("line %d: value of %q: %w", e.line, e.path, err)
+					return
+				}
+				e.value, e.raw = v, nil
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lineCounter returns the line of increasing offsets in s in time linear
+// in len(s) overall.
+type lineCounter struct {
+	s    string
+	off  int // the offset counted up to
+	line int // the line at off
+}
+
+// at returns the 1-based line of offset off.
+func (c *lineCounter) at(off int) int {
+	off = min(max(off, 0), len(c.s))
+	if off < c.off {
+		c.off, c.line = 0, 1
+	}
+	c.line += strings.Count(c.s[c.off:off], "\n")
+	c.off = off
+	return c.line
 }
 
 // tokenError makes an error of Decoder.Token fit locate: its syntax

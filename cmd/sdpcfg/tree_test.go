@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -174,4 +175,29 @@ func TestImportProgressOnTerminal(t *testing.T) {
 	r = h.runIn(b.String(), "import", "-")
 	assert.Equal(t, r.code, 0, r.err)
 	assert.Assert(t, strings.HasSuffix(r.err, "\r[##############################] 1000/1000 keys 100%\n"), "%q", r.err)
+}
+
+func TestImportStoppedHalfWay(t *testing.T) {
+	h := newHarness(t, memory.WithMaxTxnOps(10))
+	var mu sync.Mutex
+	commits := 0
+	h.b = &hookBackend{Backend: h.mem, beforeCommit: func() {
+		mu.Lock()
+		defer mu.Unlock()
+		commits++
+		if commits == 2 {
+			h.mem.Close() // the store goes away under the second commit
+		}
+	}}
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 28; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "\"/k/%02d\": \"v\"", i)
+	}
+	b.WriteString("}")
+	r := h.runIn(b.String(), "import", "-")
+	wantError(t, r, exitError, "import stdin:", "backend closed", "of 28 keys written; run the import again to complete it")
 }
