@@ -10,8 +10,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/sdpconfig/sdpconfig/backend"
-	"github.com/sdpconfig/sdpconfig/txn"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
+	"github.com/sdpconfig/sdpconfig/txn"
 )
 
 // benchKeys is the size of the tree the import benchmarks write.
