@@ -32,18 +32,6 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// codeError gives an error an explicit exit code.
-type codeError struct {
-	code int
-	err  error
-}
-
-func (e *codeError) Error() string { return e.err.Error() }
-func (e *codeError) Unwrap() error { return e.err }
-
-// withCode returns err with exit code code.
-func withCode(code int, err error) error { return &codeError{code: code, err: err} }
-
 // errConflict is matched by the errors of edits that found the key changed.
 var errConflict = errors.New("was changed or deleted by someone else")
 
@@ -68,13 +56,10 @@ func pathReason(err error) string {
 
 // exitCode is the one place that maps an error to an exit code.
 func exitCode(err error) int {
-	var ce *codeError
 	var ue *usageError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ce):
-		return ce.code
 	case errors.As(err, &ue), errors.Is(err, config.ErrInvalidSetting),
 		errors.Is(err, backend.ErrInvalidPath), errors.Is(err, backend.ErrInvalidValue):
 		return exitUsage

@@ -124,7 +124,6 @@ func TestExitCodeMapping(t *testing.T) {
 		{fmt.Errorf("edit: %w", errConflict), exitConflict},
 		{backend.WrapPath("get", "/a", backend.ErrUnavailable), exitError},
 		{fmt.Errorf("x: %w", config.ErrInvalidSetting), exitUsage},
-		{withCode(exitNotFound, errors.New("x")), exitNotFound},
 	} {
 		assert.Equal(t, exitCode(tc.err), tc.code, "%v", tc.err)
 	}
