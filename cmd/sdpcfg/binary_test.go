@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"gotest.tools/v3/assert"
 
+	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
@@ -258,4 +260,27 @@ func TestBinaryWrongPassword(t *testing.T) {
 	assert.Equal(t, r.code, exitError, r.err)
 	// Not a terminal, no password: say how to give one.
 	wantError(t, b.run("--user", "root", "get", "/a"), exitUsage, "SDP_CONFIG_PASSWORD")
+}
+
+func TestImportAdaptsToTheServersTxnLimit(t *testing.T) {
+	e := sdptest.NewEtcd(t, sdptest.WithMaxTxnOps(20))
+	h := newHarness(t)
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 100; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "\"/k/%03d\": \"v%d\"", i, i)
+	}
+	b.WriteString("}")
+	var out, errOut syncBuffer
+	env := h.env(b.String(), &out, &errOut)
+	env.open = config.OpenSettings
+	code := env.run(context.Background(), []string{"--endpoints", e.Endpoints()[0], "import", "-"})
+	assert.Equal(t, code, 0, errOut.String())
+	assert.Assert(t, strings.HasPrefix(out.String(), "imported 100 key(s) from stdin in 7 transaction(s)"), out.String())
+	resp, err := e.Client(t).Get(context.Background(), "2/k/", clientv3.WithPrefix())
+	assert.NilError(t, err)
+	assert.Equal(t, len(resp.Kvs), 100)
 }

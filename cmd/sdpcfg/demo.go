@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -101,7 +102,7 @@ func demoSteps() []demoStep {
 }
 
 func (o *demoOptions) run(ctx context.Context) error {
-	d := &demoRun{o: o, out: &lineWriter{w: o.g.env.out}, start: time.Now(), runID: fmt.Sprintf("%04x", os.Getpid()&0xffff)}
+	d := &demoRun{o: o, out: &lineWriter{w: o.g.env.out}, start: time.Now(), runID: fmt.Sprintf("%04x", rand.IntN(0x10000))}
 	defer d.close()
 	for i, s := range demoSteps() {
 		d.out.printf("\n== %d. %s\n", i+1, s.name)

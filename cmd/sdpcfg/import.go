@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -113,6 +114,13 @@ func (o *importOptions) run(ctx context.Context) error {
 	}
 	bar := newProgress(o.g.env, len(o.entries))
 	res, err := importEntries(ctx, b, o.entries, batch, o.g.timeout, bar.set)
+	// A server configured with a lower --max-txn-ops than the client knows
+	// refuses the batches: halve them until it takes them. Puts are
+	// idempotent, so writing again what was written is harmless.
+	for errors.Is(err, backend.ErrTxnTooLarge) && batch > 1 {
+		batch /= 2
+		res, err = importEntries(ctx, b, o.entries, batch, o.g.timeout, bar.set)
+	}
 	bar.done()
 	if err != nil {
 		return fmt.Errorf("import %s: %w (%d of %d keys written; run the import again to complete it)", o.displayName(), err, res.Keys, len(o.entries))
