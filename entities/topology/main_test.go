@@ -1,0 +1,9 @@
+package topology
+
+import (
+	"testing"
+
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
+)
+
+func TestMain(m *testing.M) { sdptest.VerifyTestMain(m) }
