@@ -19,7 +19,8 @@ func NewBackend(t testing.TB, opts ...Option) *etcd3.Backend {
 // Backend returns an etcd3 backend on the server, closed by t.Cleanup.
 // Empty fields of cfg are filled in: Endpoints with the server's,
 // MaxTxnOps with the server's limit (WithMaxTxnOps), DialOptions with
-// FastReconnect.
+// FastReconnect, TLS with the trusted client certificate (WithTLS), and
+// Username and Password with RootUser's (WithAuth).
 func (e *Etcd) Backend(t testing.TB, cfg etcd3.Config) *etcd3.Backend {
 	t.Helper()
 	if len(cfg.Endpoints) == 0 {
@@ -28,6 +29,7 @@ func (e *Etcd) Backend(t testing.TB, cfg etcd3.Config) *etcd3.Backend {
 	if cfg.MaxTxnOps == 0 && e.mc.opts.maxTxnOps > 0 {
 		cfg.MaxTxnOps = int(e.mc.opts.maxTxnOps)
 	}
+	fillBackend(&cfg, e.mc.opts)
 	return newBackend(t, cfg)
 }
 
@@ -39,9 +41,11 @@ func (c *Cluster) Backend(t testing.TB, cfg etcd3.Config) *etcd3.Backend {
 	if len(cfg.Endpoints) == 0 {
 		cfg.Endpoints = c.Endpoints()
 	}
-	if o := c.members[0].mc.opts; cfg.MaxTxnOps == 0 && o.maxTxnOps > 0 {
+	o := c.members[0].mc.opts
+	if cfg.MaxTxnOps == 0 && o.maxTxnOps > 0 {
 		cfg.MaxTxnOps = int(o.maxTxnOps)
 	}
+	fillBackend(&cfg, o)
 	return newBackend(t, cfg)
 }
 

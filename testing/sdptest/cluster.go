@@ -12,7 +12,6 @@ import (
 
 	"go.etcd.io/etcd/client/pkg/v3/types"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // ErrNoLeader is returned by Cluster.Leader when the running members do not
@@ -39,11 +38,17 @@ func NewCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	}
 	o := buildOptions(opts)
 	o.dataDir = ""
+	setupTLS(t, &o)
 	var err error
 	for attempt := 0; attempt < bindAttempts; attempt++ {
 		var c *Cluster
 		if c, err = startCluster(t.TempDir(), n, o); err == nil {
 			t.Cleanup(c.Close)
+			if o.rootPassword != "" {
+				if err := enableAuth(c.Endpoints(), o); err != nil {
+					t.Fatal(err)
+				}
+			}
 			return c
 		}
 		if !isAddrInUse(err) {
@@ -68,6 +73,9 @@ func startCluster(dir string, n int, o options) (*Cluster, error) {
 	}
 	c := &Cluster{members: make([]*Etcd, n)}
 	for i := range n {
+		if o.tlsFiles != nil {
+			urls[i].client.Scheme = "https"
+		}
 		c.members[i] = &Etcd{mc: memberConfig{
 			name:           fmt.Sprintf("m%d", i),
 			dir:            filepath.Join(dir, fmt.Sprintf("m%d", i)),
@@ -145,18 +153,16 @@ func (c *Cluster) Endpoints() []string {
 // t.Cleanup.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   c.Endpoints(),
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-		DialOptions: FastReconnect(),
-	})
+	cli, err := clientv3.New(clientConfig(c.Endpoints(), c.members[0].mc.opts))
 	if err != nil {
 		t.Fatalf("sdptest: connecting to etcd cluster at %v: %v", c.Endpoints(), err)
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
 }
+
+// TLS returns the files WithTLS generated, or nil without WithTLS.
+func (c *Cluster) TLS() *TLSFiles { return c.members[0].mc.opts.tlsFiles }
 
 // Stop stops member i abruptly (see Etcd.Stop).
 func (c *Cluster) Stop(i int) { c.members[i].Stop() }

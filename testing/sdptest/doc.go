@@ -40,6 +40,33 @@
 // Starting a cluster takes about two seconds, most of it etcd's bootstrap
 // check of its peers.
 //
+// # Security
+//
+// WithTLS makes the servers serve clients over TLS only, with client
+// certificates required: a certificate authority, a server certificate and
+// a client certificate (and an untrusted authority with a client
+// certificate of its own, for tests of a wrong certificate) are generated
+// with crypto/x509 under t.TempDir() when the server starts. Etcd.TLS (or
+// Cluster.TLS) returns their file paths (TLSFiles), and TLSFiles.Backend
+// and TLSFiles.ClientConfig the settings of clients.
+//
+// WithAuth(rootPassword) turns etcd's user and role authentication on,
+// with a user RootUser that holds etcd's root role. Etcd.Auth adds users
+// and roles. Keys are stored depth-prefixed ("/pb/x" is "2/pb/x"), so a
+// role's access to the subtree "/pb" is not one etcd prefix but one range
+// per depth ("1/pb", then "2/pb/", "3/pb/", ... up to MaxGrantDepth):
+// Auth.AddRole grants exactly those (see PrefixRanges), and "/" grants the
+// whole key space.
+//
+//	e := sdptest.NewEtcd(t, sdptest.WithTLS(), sdptest.WithAuth("rootpw"))
+//	e.Auth().AddRole(t, "pb", sdptest.ReadWrite, "/pb")
+//	e.Auth().AddUser(t, "alice", "alicepw", "pb")
+//	b := e.Auth().Backend(t, "alice", "alicepw", etcd3.Config{})
+//
+// Client and Backend use the trusted client certificate and RootUser by
+// themselves, so tests written without these options work unchanged with
+// them.
+//
 // # Caveats
 //
 // The connections between cluster members take up to five seconds to close

@@ -12,7 +12,6 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/etcdserver"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 )
@@ -38,6 +37,7 @@ type Etcd struct {
 func NewEtcd(t testing.TB, opts ...Option) *Etcd {
 	t.Helper()
 	o := buildOptions(opts)
+	setupTLS(t, &o)
 	dir := o.dataDir
 	if dir == "" {
 		dir = filepath.Join(t.TempDir(), "etcd")
@@ -57,6 +57,9 @@ func NewEtcd(t testing.TB, opts ...Option) *Etcd {
 			break
 		}
 		e.mc.clientURL, e.mc.peerURL = urls[0].client, urls[0].peer
+		if o.tlsFiles != nil {
+			e.mc.clientURL.Scheme = "https"
+		}
 		e.mc.initialCluster = e.mc.name + "=" + e.mc.peerURL.String()
 		var r *running
 		if r, err = e.mc.start(nil); err == nil {
@@ -71,10 +74,16 @@ func NewEtcd(t testing.TB, opts ...Option) *Etcd {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
+	if o.rootPassword != "" {
+		if err := enableAuth(e.Endpoints(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
 }
 
-// Endpoints returns the server's client URLs ("http://127.0.0.1:port"), for
+// Endpoints returns the server's client URLs ("http://127.0.0.1:port", or
+// https:// under WithTLS), for
 // clientv3.Config.Endpoints or etcd3.Config.Endpoints. They stay the same
 // across Stop and Restart.
 func (e *Etcd) Endpoints() []string { return []string{e.mc.clientURL.String()} }
@@ -82,7 +91,8 @@ func (e *Etcd) Endpoints() []string { return []string{e.mc.clientURL.String()} }
 // DataDir returns the directory holding the server's data.
 func (e *Etcd) DataDir() string { return e.mc.dir }
 
-// Client returns a raw etcd client connected to the server, closed by
+// Client returns a raw etcd client connected to the server (with the
+// trusted client certificate under WithTLS, as RootUser under WithAuth), closed by
 // t.Cleanup: for tests that inspect what a backend stored, and for
 // benchmarks that compare against the bare client.
 func (e *Etcd) Client(t testing.TB) *clientv3.Client {
@@ -97,13 +107,11 @@ func (e *Etcd) Client(t testing.TB) *clientv3.Client {
 
 // clientConfig is the configuration of the clients Client makes.
 func (e *Etcd) clientConfig() clientv3.Config {
-	return clientv3.Config{
-		Endpoints:   e.Endpoints(),
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-		DialOptions: FastReconnect(),
-	}
+	return clientConfig(e.Endpoints(), e.mc.opts)
 }
+
+// TLS returns the files WithTLS generated, or nil without WithTLS.
+func (e *Etcd) TLS() *TLSFiles { return e.mc.opts.tlsFiles }
 
 // FastReconnect returns gRPC dial options that make a client reconnect
 // within about 100 ms of a server coming back, instead of gRPC's default

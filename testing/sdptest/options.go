@@ -12,6 +12,33 @@ type options struct {
 	maxTxnOps uint
 	// dataDir is the server's data directory; "" makes one in t.TempDir().
 	dataDir string
+	// tls asks for TLS with client certificates; tlsFiles are the files
+	// generated for it when the server or cluster starts.
+	tls      bool
+	tlsFiles *TLSFiles
+	// rootPassword, when not empty, turns etcd's authentication on with
+	// a root user of that password.
+	rootPassword string
+}
+
+// WithTLS makes the server (every member, for a cluster) serve clients over
+// TLS only and require a client certificate signed by its authority. The
+// certificates are generated when the server starts, in t.TempDir() (see
+// TLSFiles, returned by Etcd.TLS and Cluster.TLS). Endpoints become
+// https:// URLs; Client and Backend present the trusted client certificate.
+// Peers still talk in plain text on loopback.
+func WithTLS() Option {
+	return func(o *options) { o.tls = true }
+}
+
+// WithAuth turns etcd's user and role authentication on once the server
+// (or cluster) has started: it creates the user RootUser with
+// rootPassword and etcd's root role, then enables auth. Client and Backend
+// authenticate as RootUser; Etcd.Auth adds users and roles (with
+// permissions on path prefixes, see PrefixRanges). rootPassword must not
+// be empty.
+func WithAuth(rootPassword string) Option {
+	return func(o *options) { o.rootPassword = rootPassword }
 }
 
 // WithMaxTxnOps sets the most compares, or ops per branch, the server

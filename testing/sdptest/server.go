@@ -79,6 +79,9 @@ func (mc *memberConfig) start(abort <-chan struct{}) (*running, error) {
 	cfg.ElectionMs = mc.electionMs
 	cfg.EnableGRPCGateway = false
 	cfg.Metrics = "basic"
+	if f := mc.opts.tlsFiles; f != nil {
+		cfg.ClientTLSInfo = f.serverInfo()
+	}
 	if mc.opts.maxTxnOps > 0 {
 		cfg.MaxTxnOps = mc.opts.maxTxnOps
 	}
