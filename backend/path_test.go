@@ -111,3 +111,45 @@ func TestWrapPath(t *testing.T) {
 		t.Error("WrapPath rewrapped a PathError")
 	}
 }
+
+func TestCompareHolds(t *testing.T) {
+	kv := KeyValue{ModRevision: 7, CreateRevision: 3, Version: 2}
+	cases := []struct {
+		c    Compare
+		want bool
+	}{
+		{Compare{Target: ModRevision, Op: Equal, Value: 7}, true},
+		{Compare{Target: ModRevision, Op: NotEqual, Value: 7}, false},
+		{Compare{Target: CreateRevision, Op: Less, Value: 4}, true},
+		{Compare{Target: CreateRevision, Op: Less, Value: 3}, false},
+		{Compare{Target: Version, Op: Greater, Value: 1}, true},
+		{Compare{Target: Version, Op: Greater, Value: 2}, false},
+	}
+	for _, tc := range cases {
+		if got := tc.c.Holds(kv); got != tc.want {
+			t.Errorf("%+v.Holds(%+v) = %v, want %v", tc.c, kv, got, tc.want)
+		}
+	}
+	if !(Compare{Target: Version, Op: Equal, Value: 0}).Holds(KeyValue{}) {
+		t.Error("a missing key does not compare as zeros")
+	}
+}
+
+func TestTxnFirstPath(t *testing.T) {
+	cmp := Compare{Range: Key("/c"), Target: Version, Op: Equal}
+	if p := (Txn{If: []Compare{cmp}, Then: []Op{Put("/t", "v", NoLease)}}).FirstPath(); p != "/c" {
+		t.Errorf("FirstPath = %q", p)
+	}
+}
+
+func TestTxnFirstPathBranches(t *testing.T) {
+	if p := (Txn{Then: []Op{Put("/t", "v", NoLease)}}).FirstPath(); p != "/t" {
+		t.Errorf("FirstPath = %q, want /t", p)
+	}
+	if p := (Txn{Else: []Op{Delete(Key("/e"))}}).FirstPath(); p != "/e" {
+		t.Errorf("FirstPath = %q, want /e", p)
+	}
+	if p := (Txn{}).FirstPath(); p != "" {
+		t.Errorf("FirstPath of an empty txn = %q", p)
+	}
+}

@@ -258,3 +258,42 @@ type WatchResponse struct {
 	// CompactRevision is set with ErrCompacted.
 	CompactRevision int64
 }
+
+// Holds reports whether kv satisfies c's condition on one key, as the store
+// evaluates it; pass the zero KeyValue for an absent key.
+func (c Compare) Holds(kv KeyValue) bool {
+	var v int64
+	switch c.Target {
+	case ModRevision:
+		v = kv.ModRevision
+	case CreateRevision:
+		v = kv.CreateRevision
+	case Version:
+		v = kv.Version
+	}
+	switch c.Op {
+	case Equal:
+		return v == c.Value
+	case NotEqual:
+		return v != c.Value
+	case Less:
+		return v < c.Value
+	case Greater:
+		return v > c.Value
+	}
+	return false
+}
+
+// FirstPath returns the first path t names (its first compare, else its
+// first Then op, else its first Else op), to label its errors.
+func (t Txn) FirstPath() string {
+	switch {
+	case len(t.If) > 0:
+		return t.If[0].Range.Path
+	case len(t.Then) > 0:
+		return t.Then[0].Range.Path
+	case len(t.Else) > 0:
+		return t.Else[0].Range.Path
+	}
+	return ""
+}

@@ -29,7 +29,7 @@ func blame(ctx context.Context, b backend.Backend, c *backend.Txn) string {
 		if err != nil && !errors.Is(err, backend.ErrNotFound) {
 			return ""
 		}
-		if !holds(cmp, kv) {
+		if !cmp.Holds(kv) {
 			return cmp.Range.Path
 		}
 	}
@@ -46,35 +46,10 @@ func blame(ctx context.Context, b backend.Backend, c *backend.Txn) string {
 			return ""
 		}
 		for _, kv := range res.KVs {
-			if !holds(cmp, kv) {
+			if !cmp.Holds(kv) {
 				return kv.Path
 			}
 		}
 	}
 	return ""
-}
-
-// holds evaluates cmp on kv (the zero KeyValue for an absent key), as the
-// store does.
-func holds(cmp backend.Compare, kv backend.KeyValue) bool {
-	var v int64
-	switch cmp.Target {
-	case backend.ModRevision:
-		v = kv.ModRevision
-	case backend.CreateRevision:
-		v = kv.CreateRevision
-	case backend.Version:
-		v = kv.Version
-	}
-	switch cmp.Op {
-	case backend.Equal:
-		return v == cmp.Value
-	case backend.NotEqual:
-		return v != cmp.Value
-	case backend.Less:
-		return v < cmp.Value
-	case backend.Greater:
-		return v > cmp.Value
-	}
-	return false
 }

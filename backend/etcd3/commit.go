@@ -21,7 +21,7 @@ import (
 // ErrIndeterminate and its cause; a definite refusal by the server wraps
 // its sentinel.
 func (b *Backend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult, error) {
-	label := txnLabel(t)
+	label := t.FirstPath()
 	if err := b.checkSize("commit", len(t.If), len(t.Then), len(t.Else)); err != nil {
 		return backend.TxnResult{}, backend.WrapPath("commit", label, err)
 	}
@@ -272,18 +272,4 @@ func deleted(resp *clientv3.TxnResponse) int64 {
 		}
 	}
 	return n
-}
-
-// txnLabel names a transaction in errors: the path of its first compare or
-// op.
-func txnLabel(t backend.Txn) string {
-	switch {
-	case len(t.If) > 0:
-		return t.If[0].Range.Path
-	case len(t.Then) > 0:
-		return t.Then[0].Range.Path
-	case len(t.Else) > 0:
-		return t.Else[0].Range.Path
-	}
-	return ""
 }

@@ -161,11 +161,11 @@ func (b *Backend) lockWrite(ctx context.Context, t backend.Txn) (string, error) 
 	}
 	if err := ctx.Err(); err != nil {
 		b.mu.Unlock()
-		return firstPath(t), err
+		return t.FirstPath(), err
 	}
 	if b.closed {
 		b.mu.Unlock()
-		return firstPath(t), backend.ErrClosed
+		return t.FirstPath(), backend.ErrClosed
 	}
 	return "", nil
 }
@@ -238,36 +238,13 @@ func (b *Backend) holds(c backend.Compare) bool {
 	found, all := false, true
 	b.scanRange(c.Range, b.rev, func(_ string, v version) bool {
 		found = true
-		all = compareField(c, v)
+		all = c.Holds(backend.KeyValue{ModRevision: v.mod, CreateRevision: v.create, Version: v.ver})
 		return all
 	})
 	if !found {
-		return compareField(c, version{})
+		return c.Holds(backend.KeyValue{})
 	}
 	return all
-}
-
-func compareField(c backend.Compare, v version) bool {
-	var f int64
-	switch c.Target {
-	case backend.ModRevision:
-		f = v.mod
-	case backend.CreateRevision:
-		f = v.create
-	case backend.Version:
-		f = v.ver
-	}
-	switch c.Op {
-	case backend.Equal:
-		return f == c.Value
-	case backend.NotEqual:
-		return f != c.Value
-	case backend.Less:
-		return f < c.Value
-	case backend.Greater:
-		return f > c.Value
-	}
-	return false
 }
 
 // checkTxn validates t before any read, as the etcd server does with a
@@ -313,10 +290,10 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 		}
 	}
 	if n := max(len(t.If), len(t.Then), len(t.Else)); n > b.maxTxnOps {
-		return firstPath(t), fmt.Errorf("%w: %d compares or ops in a branch, the store allows %d", backend.ErrTxnTooLarge, n, b.maxTxnOps)
+		return t.FirstPath(), fmt.Errorf("%w: %d compares or ops in a branch, the store allows %d", backend.ErrTxnTooLarge, n, b.maxTxnOps)
 	}
 	if size > b.maxRequestBytes {
-		return firstPath(t), fmt.Errorf("%w: %d bytes of keys and values, the store allows %d", backend.ErrTxnTooLarge, size, b.maxRequestBytes)
+		return t.FirstPath(), fmt.Errorf("%w: %d bytes of keys and values, the store allows %d", backend.ErrTxnTooLarge, size, b.maxRequestBytes)
 	}
 	if p, err := checkIntervals(t.Then); err != nil {
 		return p, err
@@ -368,17 +345,4 @@ func keySize(r backend.Range) int {
 		n *= 2
 	}
 	return n
-}
-
-// firstPath returns the first path t names, to label its errors.
-func firstPath(t backend.Txn) string {
-	switch {
-	case len(t.Then) > 0:
-		return t.Then[0].Range.Path
-	case len(t.If) > 0:
-		return t.If[0].Range.Path
-	case len(t.Else) > 0:
-		return t.Else[0].Range.Path
-	}
-	return ""
 }
