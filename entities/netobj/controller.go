@@ -1,0 +1,300 @@
+package netobj
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/txn"
+	"github.com/sdpconfig/sdpconfig/watcher"
+)
+
+// Defaults of a Controller.
+const (
+	DefaultObserveInterval = 10 * time.Second
+	DefaultLeaseTTL        = 10 * time.Second
+	// statusBatch bounds the status writes of one transaction, well
+	// below etcd's default limit of 128 operations.
+	statusBatch = 64
+)
+
+// Controller applies the desired network objects of one target host to
+// its system through a Driver and writes back what it observed. It is
+// the only writer of the target's observed keys and of its liveness key.
+type Controller struct {
+	// Config is the store.
+	Config *config.Config
+	// Target is the host whose objects it applies.
+	Target string
+	// Driver applies objects to the system.
+	Driver Driver
+	// DriverName is recorded in the liveness key ("netlink", "memory").
+	DriverName string
+	// Paths is the store layout (the zero value is DefaultRoot).
+	Paths Paths
+	// ObserveInterval is how often the system is re-read even when the
+	// store did not change, to repair drift; 0 means
+	// DefaultObserveInterval.
+	ObserveInterval time.Duration
+	// LeaseTTL is the TTL of the liveness key's lease; 0 means
+	// DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// Commit tunes every commit.
+	Commit CommitOptions
+	// Now is the clock of applied_at; nil means time.Now.
+	Now func() time.Time
+	// OnPass, when not nil, is called after each pass with its report.
+	OnPass func(Pass)
+
+	mu sync.Mutex
+	w  *config.Watcher
+}
+
+// Pass reports one pass of a controller's loop.
+type Pass struct {
+	// N counts passes from 1.
+	N int
+	// Results are the transitions of the last commit attempt, plus one
+	// TransitionFailed result per object that failed in this pass.
+	Results []Result
+	// Failed maps "kind/id" to the error of each object that failed.
+	Failed map[string]error
+	// Writes is the number of status keys written or deleted.
+	Writes int
+}
+
+// Trigger makes a running loop pass again at once (to observe drift now).
+func (c *Controller) Trigger() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.w != nil {
+		c.w.Trigger()
+	}
+}
+
+// Run registers the target as alive (a key bound to a lease) and runs the
+// watch loop until ctx ends (returning nil) or the store fails: each pass
+// reads the desired and observed objects, commits the difference to the
+// system, and writes the statuses that changed. A pass runs when a
+// desired or observed key of the target changes, when Trigger is called,
+// and every ObserveInterval, so drift on the system (an address removed
+// behind its back) is repaired. An object that fails is recorded as
+// StateError with its error, and the commit is retried without it, so one
+// bad object does not hold back the others.
+func (c *Controller) Run(ctx context.Context) error {
+	if c.Config == nil || c.Driver == nil || c.Target == "" {
+		return errors.New("netobj: Controller needs Config, Driver and Target")
+	}
+	lease, err := c.register(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Revoke the lease so the liveness key goes at once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = lease.Revoke(rctx)
+		lease.Close()
+	}()
+	w := c.Config.Watcher(watcher.Options{Timeout: cmp.Or(c.ObserveInterval, DefaultObserveInterval)})
+	c.mu.Lock()
+	c.w = w
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.w = nil
+		c.mu.Unlock()
+		w.Close()
+	}()
+	n := 0
+	err = w.Run(ctx, func(ctx context.Context, it *config.Iteration) error {
+		select {
+		case <-lease.Done():
+			lease.Close()
+			if lease, err = c.register(ctx); err != nil {
+				return err
+			}
+		default:
+		}
+		n++
+		p, err := c.pass(ctx, it)
+		if err != nil {
+			return err
+		}
+		p.N = n
+		if c.OnPass != nil {
+			c.OnPass(p)
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (c *Controller) register(ctx context.Context) (backend.Lease, error) {
+	l, err := c.Config.Lease(ctx, cmp.Or(c.LeaseTTL, DefaultLeaseTTL))
+	if err != nil {
+		return nil, fmt.Errorf("netobj: liveness lease of %q: %w", c.Target, err)
+	}
+	host, _ := os.Hostname()
+	v, err := config.Marshal(Alive{Target: c.Target, Hostname: host, PID: os.Getpid(), Driver: c.DriverName, StartedAt: c.now().Format(time.RFC3339)})
+	if err == nil {
+		err = c.Config.Txn(ctx, func(t *config.Txn) error {
+			return t.Put(c.Paths.Alive(c.Target), v, txn.WithLease(l.ID()))
+		})
+	}
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("netobj: liveness key %q: %w", c.Paths.Alive(c.Target), err)
+	}
+	return l, nil
+}
+
+func (c *Controller) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// pass is one iteration: read, commit, write statuses.
+func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, error) {
+	var desired map[Ref]Object
+	var observed map[Ref]Status
+	err := it.Txn(ctx, func(t *config.Txn) error {
+		var err error
+		if desired, err = c.Paths.ListDesired(t.Txn, c.Target); err != nil {
+			return err
+		}
+		observed, err = c.Paths.ListObserved(t.Txn, c.Target)
+		return err
+	})
+	if err != nil {
+		return Pass{}, err
+	}
+
+	refs := map[string]Ref{}
+	var changes []Change
+	for r, o := range desired {
+		ch := Change{ID: r.String(), Desired: &o}
+		if st, ok := observed[r]; ok {
+			ch.Applied = st.Object
+		}
+		refs[ch.ID] = r
+		changes = append(changes, ch)
+	}
+	for r, st := range observed {
+		if _, ok := desired[r]; ok {
+			continue
+		}
+		refs[r.String()] = r
+		changes = append(changes, Change{ID: r.String(), Applied: st.Object})
+	}
+	slices.SortFunc(changes, func(a, b Change) int { return cmp.Compare(a.ID, b.ID) })
+
+	// Commit; drop each failed object and commit the rest again.
+	p := Pass{Failed: map[string]error{}}
+	var results []Result
+	for len(changes) > 0 {
+		rs, err := Commit(ctx, c.Driver, changes, c.Commit)
+		var ce *CommitError
+		if err == nil {
+			results = rs
+			break
+		}
+		if !errors.As(err, &ce) {
+			return p, err // the system could not be read
+		}
+		if ctx.Err() != nil {
+			return p, nil
+		}
+		p.Failed[ce.ID] = err
+		changes = slices.DeleteFunc(changes, func(ch Change) bool { return ch.ID == ce.ID })
+	}
+	p.Results = results
+	for id, err := range p.Failed {
+		p.Results = append(p.Results, Result{ID: id, Transition: TransitionFailed, Err: err})
+	}
+
+	// Statuses that differ.
+	now := c.now().UTC().Format(time.RFC3339Nano)
+	type write struct {
+		path string
+		st   *Status // nil: delete
+	}
+	var writes []write
+	for _, r := range p.Results {
+		ref := refs[r.ID]
+		old, had := observed[ref]
+		path := c.Paths.Observed(c.Target, ref.Kind, ref.ID)
+		var st Status
+		switch r.Transition {
+		case TransitionFailed:
+			st = Status{State: StateError, Object: old.Object, LastError: r.Err.Error(), AppliedAt: old.AppliedAt}
+		case TransitionRemove, TransitionAbsent:
+			if _, want := desired[ref]; !want {
+				if had {
+					writes = append(writes, write{path: path})
+				}
+				continue
+			}
+			continue
+		case TransitionClean:
+			st = Status{State: StateSystem, Object: r.Object, AppliedAt: old.AppliedAt}
+			if st.AppliedAt == "" || old.State != StateSystem || !reflect.DeepEqual(old.Object, r.Object) {
+				st.AppliedAt = now
+			}
+		default: // add, set, replace
+			st = Status{State: StateSystem, Object: r.Object, AppliedAt: now}
+		}
+		if had && reflect.DeepEqual(old, st) {
+			continue
+		}
+		writes = append(writes, write{path: path, st: &st})
+	}
+	slices.SortFunc(writes, func(a, b write) int { return cmp.Compare(a.path, b.path) })
+	for chunk := range slices.Chunk(writes, statusBatch) {
+		vals := make([]string, len(chunk))
+		for i, w := range chunk {
+			if w.st != nil {
+				v, err := config.Marshal(w.st)
+				if err != nil {
+					return p, err
+				}
+				vals[i] = v
+			}
+		}
+		err := c.Config.Txn(ctx, func(t *config.Txn) error {
+			for i, w := range chunk {
+				var err error
+				if w.st == nil {
+					err = t.Delete(w.path, txn.DeleteOptions{})
+				} else {
+					err = t.Put(w.path, vals[i])
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return p, nil
+			}
+			return p, fmt.Errorf("netobj: write statuses of %q: %w", c.Target, err)
+		}
+		p.Writes += len(chunk)
+	}
+	return p, nil
+}
