@@ -11,9 +11,10 @@ import (
 // context's error) and names the path it concerns. Implementations are safe
 // for concurrent use.
 type Backend interface {
-	// Get reads one key at rev (0: newest). It returns the key, and the store
-	// revision the read was served at, which is set even when the error is
-	// ErrNotFound.
+	// Get reads one key at rev (0: newest). It returns the key, and the
+	// store's current revision when the read was served (as etcd's response
+	// header does, also for a read at an older rev), which is set even when
+	// the error is ErrNotFound. A read at rev 0 sees exactly that revision.
 	Get(ctx context.Context, path string, rev int64) (KeyValue, int64, error)
 
 	// List returns the keys at the depths opts selects whose path starts with

@@ -99,7 +99,7 @@ type ListOptions struct {
 // ListResult is what List returns.
 type ListResult struct {
 	KVs      []KeyValue // sorted by Path
-	Revision int64      // the store revision the list was read at
+	Revision int64      // the store's current revision when read (= the revision read, for Revision 0)
 	More     bool       // Limit cut the list short
 }
 
