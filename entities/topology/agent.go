@@ -63,10 +63,10 @@ type Agent struct {
 
 	mu      sync.Mutex
 	lease   backend.Lease
-	started bool      // the first pass is done
-	seen    stamp     // the desired state last acted on (or seen first)
-	local   string    // an error that could not be recorded in the row
-	lastErr error     // the last error that restarted the loop
+	started bool   // the first pass is done
+	seen    stamp  // the desired state last acted on (or seen first)
+	local   string // an error that could not be recorded in the row
+	lastErr error  // the last error that restarted the loop
 	w       *config.Watcher
 }
 

@@ -9,15 +9,15 @@ import (
 
 func TestHashIgnoresOrderAndVolatileFields(t *testing.T) {
 	a := map[string]any{
-		"name": "t1",
-		"lans": []any{map[string]any{"id": "lan-1", "cidr": "10.0.0.0/24", "x": 10, "y": 20, "status": "up"}},
+		"name":       "t1",
+		"lans":       []any{map[string]any{"id": "lan-1", "cidr": "10.0.0.0/24", "x": 10, "y": 20, "status": "up"}},
 		"updated_at": "2024-01-01",
-		"nested": map[string]any{"deep": map[string]any{"timestamp": 5, "keep": 1.5}},
+		"nested":     map[string]any{"deep": map[string]any{"timestamp": 5, "keep": 1.5}},
 	}
 	b := map[string]any{
-		"nested": map[string]any{"deep": map[string]any{"keep": 1.5, "timestamp": 99}},
-		"lans": []any{map[string]any{"cidr": "10.0.0.0/24", "id": "lan-1", "position": "left"}},
-		"name": "t1",
+		"nested":     map[string]any{"deep": map[string]any{"keep": 1.5, "timestamp": 99}},
+		"lans":       []any{map[string]any{"cidr": "10.0.0.0/24", "id": "lan-1", "position": "left"}},
+		"name":       "t1",
 		"created_at": "yesterday",
 	}
 	ha, err := Hash(a)
