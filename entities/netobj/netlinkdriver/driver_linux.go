@@ -23,6 +23,9 @@ import (
 type Driver struct {
 	mu sync.Mutex
 	h  *netlink.Handle
+	// links caches interface indexes by name, refreshed by List and on
+	// a miss; a stale entry is dropped and looked up again on ENODEV.
+	links map[string]int
 }
 
 var _ netobj.Driver = (*Driver)(nil)
@@ -34,11 +37,11 @@ func New(ns netns.NsHandle) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlinkdriver: netlink handle in namespace %v: %w", ns, err)
 	}
-	return &Driver{h: h}, nil
+	return &Driver{h: h, links: map[string]int{}}, nil
 }
 
 // NewFromHandle returns a Driver over h, which it closes on Close.
-func NewFromHandle(h *netlink.Handle) *Driver { return &Driver{h: h} }
+func NewFromHandle(h *netlink.Handle) *Driver { return &Driver{h: h, links: map[string]int{}} }
 
 // Handle returns the netlink handle of the Driver, for callers that need
 // operations it does not offer.
@@ -97,8 +100,10 @@ func (d *Driver) List(ctx context.Context, k netobj.Kind) ([]netobj.Fields, erro
 		return nil, fmt.Errorf("list links: %w", err)
 	}
 	names := make(map[int]string, len(links))
+	clear(d.links)
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
+		d.links[l.Attrs().Name] = l.Attrs().Index
 	}
 	var out []netobj.Fields
 	switch k {
@@ -197,11 +202,17 @@ func routeFields(r netlink.Route, names map[int]string) netobj.Fields {
 	return f
 }
 
+// index returns the index of the interface called name, from the cache
+// or by asking the kernel.
 func (d *Driver) index(name string) (int, error) {
+	if i, ok := d.links[name]; ok {
+		return i, nil
+	}
 	l, err := d.h.LinkByName(name)
 	if err != nil {
 		return 0, mapErr("find", netobj.KindInterface, name, err)
 	}
+	d.links[name] = l.Attrs().Index
 	return l.Attrs().Index, nil
 }
 
@@ -212,6 +223,22 @@ func (d *Driver) Add(ctx context.Context, k netobj.Kind, f netobj.Fields) error 
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.retryStale(func() error { return d.add(k, f) })
+}
+
+// retryStale runs op again with an empty index cache when it failed with
+// ENODEV: a cached index may belong to a link deleted and re-created
+// since. op must be idempotent up to that error.
+func (d *Driver) retryStale(op func() error) error {
+	err := op()
+	if errors.Is(err, syscall.ENODEV) && len(d.links) > 0 {
+		clear(d.links)
+		err = op()
+	}
+	return err
+}
+
+func (d *Driver) add(k netobj.Kind, f netobj.Fields) error {
 	switch k {
 	case netobj.KindInterface:
 		return d.addLink(f)
@@ -281,18 +308,26 @@ func (d *Driver) addLink(f netobj.Fields) error {
 
 func (d *Driver) addr(op string, f netobj.Fields) error {
 	k := key(netobj.KindAddress, f)
-	link, err := d.h.LinkByName(f[netobj.FieldIface])
-	if err != nil {
-		return mapErr(op, netobj.KindAddress, k, err)
-	}
 	a, err := netlink.ParseAddr(f[netobj.FieldCIDR])
 	if err != nil {
 		return fmt.Errorf("%s address %q: %w: %w", op, k, netobj.ErrInvalidObject, err)
 	}
-	if op == "add" {
-		return mapErr(op, netobj.KindAddress, k, d.h.AddrAdd(link, a))
+	name := f[netobj.FieldIface]
+	do := func() error {
+		i, err := d.index(name)
+		if err != nil {
+			return err
+		}
+		link := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: i, Name: name}}
+		if op == "add" {
+			return d.h.AddrAdd(link, a)
+		}
+		return d.h.AddrDel(link, a)
 	}
-	return mapErr(op, netobj.KindAddress, k, d.h.AddrDel(link, a))
+	if op == "add" {
+		return mapErr(op, netobj.KindAddress, k, do())
+	}
+	return mapErr(op, netobj.KindAddress, k, d.retryStale(do))
 }
 
 func (d *Driver) route(f netobj.Fields) (*netlink.Route, error) {
@@ -324,6 +359,10 @@ func (d *Driver) Set(ctx context.Context, k netobj.Kind, f netobj.Fields, change
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.retryStale(func() error { return d.set(k, f, changed) })
+}
+
+func (d *Driver) set(k netobj.Kind, f netobj.Fields, changed []string) error {
 	switch k {
 	case netobj.KindInterface:
 		name := f[netobj.FieldName]
@@ -384,6 +423,7 @@ func (d *Driver) Delete(ctx context.Context, k netobj.Kind, f netobj.Fields) err
 		if err != nil {
 			return mapErr("delete", k, name, err)
 		}
+		delete(d.links, name)
 		return mapErr("delete", k, name, d.h.LinkDel(l))
 	case netobj.KindAddress:
 		return d.addr("delete", f)

@@ -1,0 +1,111 @@
+//go:build linux
+
+package netlinkdriver_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/sdpconfig/sdpconfig/backend/memory"
+	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/entities/netobj"
+)
+
+// waitFor polls cond until it holds, failing the test after 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestStaleIndexCacheIsRefreshed(t *testing.T) {
+	ctx := context.Background()
+	d := newDriver(t)
+	h := d.Handle()
+	_, err := netobj.Commit(ctx, d, want(br0, addr), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	// br0 re-created behind the driver's back gets a new index.
+	old, err := h.LinkByName("br0")
+	assert.NilError(t, err)
+	assert.NilError(t, h.LinkDel(old))
+	assert.NilError(t, h.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}}))
+	a, _ := netobj.Address("br0", "10.1.0.7/24").Normalize()
+	assert.NilError(t, d.Add(ctx, netobj.KindAddress, a.Fields))
+	l, err := h.LinkByName("br0")
+	assert.NilError(t, err)
+	addrs, err := h.AddrList(l, netlink.FAMILY_V4)
+	assert.NilError(t, err)
+	assert.Equal(t, len(addrs), 1)
+	assert.Equal(t, addrs[0].IPNet.String(), "10.1.0.7/24")
+}
+
+func TestControllerInNamespaceRepairsDrift(t *testing.T) {
+	d := newDriver(t)
+	h := d.Handle()
+	b := memory.New()
+	t.Cleanup(func() { b.Close() })
+	c := config.New(b, config.Options{})
+	t.Cleanup(func() { c.Close() })
+	err := c.Txn(t.Context(), func(tx *config.Txn) error {
+		for _, o := range []netobj.Object{br0, veth, addr, rt} {
+			if _, err := (netobj.Paths{}).PutDesired(tx, "ns1", "", o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	assert.NilError(t, err)
+	ctl := &netobj.Controller{Config: c, Target: "ns1", Driver: d, DriverName: "netlink", ObserveInterval: time.Hour}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- ctl.Run(ctx) }()
+	defer func() {
+		cancel()
+		assert.NilError(t, <-done)
+	}()
+	br0Addrs := func() []string {
+		l, err := h.LinkByName("br0")
+		if err != nil {
+			return nil
+		}
+		as, _ := h.AddrList(l, netlink.FAMILY_V4)
+		var out []string
+		for _, a := range as {
+			out = append(out, a.IPNet.String())
+		}
+		return out
+	}
+	waitFor(t, "address applied", func() bool { return len(br0Addrs()) == 1 })
+	waitFor(t, "statuses written", func() bool {
+		var n int
+		_ = c.Txn(t.Context(), func(tx *config.Txn) error {
+			m, err := netobj.Paths{}.ListObserved(tx.Txn, "ns1")
+			for _, st := range m {
+				if st.State == netobj.StateSystem {
+					n++
+				}
+			}
+			return err
+		})
+		return n == 4
+	})
+	// Drift: the address is removed behind the controller's back; the
+	// next observation (Trigger, as the periodic timer would) re-adds it.
+	l, err := h.LinkByName("br0")
+	assert.NilError(t, err)
+	a, _ := netlink.ParseAddr("10.1.0.1/24")
+	assert.NilError(t, h.AddrDel(l, a))
+	assert.Equal(t, len(br0Addrs()), 0)
+	ctl.Trigger()
+	waitFor(t, "address re-added", func() bool { return len(br0Addrs()) == 1 })
+}
