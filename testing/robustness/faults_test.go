@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +87,21 @@ func TestFaults(t *testing.T) {
 	assert.NilError(t, err)
 	mirrorDone := make(chan error, 1)
 	go func() { mirrorDone <- mirror.Run(ctx) }()
+	// A second Mirror keeps a state file; it is stopped before the first
+	// compaction and restarted from its file after it, so that it resumes
+	// from a compacted cookie and must relist.
+	statePath := filepath.Join(t.TempDir(), "mirror.db")
+	pc := newMirrorCheck()
+	pmb := newCfg().Backend()
+	startPersisted := func() (*watcher.Mirror, chan error) {
+		m, err := watcher.NewMirror(pmb, bankPrefix, pc, watcher.MirrorOptions{StatePath: statePath})
+		assert.NilError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- m.Run(ctx) }()
+		return m, done
+	}
+	persisted, persistedDone := startPersisted()
+	var stoppedAt int64
 	wc := &watcherCheck{}
 	w := newCfg().Watcher(watcher.Options{})
 	watcherDone := make(chan error, 1)
@@ -127,11 +143,20 @@ func TestFaults(t *testing.T) {
 		progress(40)
 		c.Restart(t, follower)
 		progress(40)
+		if r == 0 {
+			persisted.Stop()
+			assert.NilError(t, <-persistedDone)
+			stoppedAt = pc.resume()
+			progress(40)
+		}
 		resp, err := raw.Get(ctx, "/")
 		assert.NilError(t, err)
 		_, err = raw.Compact(ctx, resp.Header.Revision, clientv3.WithCompactPhysical())
 		assert.NilError(t, err)
 		compactions++
+		if r == 0 {
+			persisted, persistedDone = startPersisted()
+		}
 	}
 	progress(40)
 	stop.Store(true)
@@ -212,6 +237,16 @@ func TestFaults(t *testing.T) {
 	if mc.state() != final {
 		o.anomaly("mirror ends at %v, store at %v", mc.state(), final)
 	}
+	if err := persisted.WaitForRevision(ctx, resp.Header.Revision); err != nil {
+		o.anomaly("persisted mirror: %v", err)
+	}
+	if pc.state() != final {
+		o.anomaly("persisted mirror ends at %v, store at %v", pc.state(), final)
+	}
+	persisted.Stop()
+	if err := <-persistedDone; err != nil {
+		o.anomaly("persisted mirror run: %v", err)
+	}
 	mirror.Stop()
 	assert.NilError(t, w.Close())
 	if err := <-mirrorDone; err != nil {
@@ -220,22 +255,25 @@ func TestFaults(t *testing.T) {
 	if err := <-watcherDone; err != nil && !errors.Is(err, watcher.ErrWatcherClosed) {
 		o.anomaly("watcher run: %v", err)
 	}
+	missed, excused := mc.missed(h.records, 0)
+	if missed != excused {
+		o.anomaly("mirror missed %d acknowledged writes, %d of them without a relist", missed, missed-excused)
+	}
+	pMissed, pExcused := pc.missed(h.records, stoppedAt)
+	if pMissed != pExcused {
+		o.anomaly("persisted mirror missed %d acknowledged writes, %d of them without a relist", pMissed, pMissed-pExcused)
+	}
 	mc.mu.Lock()
+	pc.mu.Lock()
 	o.anomalies = append(o.anomalies, mc.problems...)
-	mirrorRelisted := mc.refreshes > 1
-	missed := 0
-	for _, r := range h.records {
-		for _, s := range r.wrote {
-			if !mc.seen[slotPath(s)][r.rev] {
-				missed++
-			}
-		}
-	}
-	if missed > 0 && !mirrorRelisted {
-		o.anomaly("mirror missed %d acknowledged writes without a relist", missed)
-	}
+	o.anomalies = append(o.anomalies, pc.problems...)
 	mirrorEvents, mirrorRefreshes := mc.events, mc.refreshes
+	pEvents, pRelists := pc.events, len(pc.relists)
+	pc.mu.Unlock()
 	mc.mu.Unlock()
+	if pRelists == 0 {
+		o.anomaly("the persisted mirror resumed after a compaction without relisting")
+	}
 	wc.mu.Lock()
 	o.anomalies = append(o.anomalies, wc.problems...)
 	iterations, relists := wc.iterations, wc.relists
@@ -243,10 +281,11 @@ func TestFaults(t *testing.T) {
 
 	t.Logf("figures: %d operations (%d acknowledged, %d failed, %d of them ErrIndeterminate, %d failed but applied), "+
 		"%d member crashes and restarts, %d compactions; porcupine checked %d operations: %v; "+
-		"mirror: %d events, %d refreshes, %d acknowledged writes missed; caching watcher: %d iterations, %d relists; "+
+		"mirror: %d events, %d refreshes, %d acknowledged writes missed; "+
+		"persisted mirror: %d events, %d relists, %d writes skipped by its relist; caching watcher: %d iterations, %d relists; "+
 		"final %v; anomalies: %d",
 		o.ops, o.acked, o.failed, o.indeterminate, o.resolvedApplied, faults, compactions, len(ops), res,
-		mirrorEvents, mirrorRefreshes, missed, iterations, relists, final, len(o.anomalies))
+		mirrorEvents, mirrorRefreshes, missed, pEvents, pRelists, pExcused, iterations, relists, final, len(o.anomalies))
 	for _, a := range o.anomalies {
 		t.Error(a)
 	}

@@ -21,7 +21,13 @@ type mirrorCheck struct {
 	events    int
 	refreshes int   // RefreshDone calls; the first is the initial listing
 	lastRev   int64 // the highest mod revision delivered since the last refresh
-	problems  []string
+	// resuming is set while a restarted Mirror catches up: its refresh
+	// delivers keys in path order, not revision order.
+	resuming bool
+	// relists are the view revisions of the RefreshDone calls after the
+	// first: writes up to them may have been skipped (compacted).
+	relists  []int64
+	problems []string
 }
 
 func newMirrorCheck() *mirrorCheck {
@@ -42,7 +48,7 @@ func (m *mirrorCheck) saw(kv backend.KeyValue) {
 	}
 	m.seen[kv.Path][kv.ModRevision] = true
 	m.last[kv.Path] = kv
-	if m.refreshes > 0 {
+	if m.refreshes > 0 && !m.resuming {
 		if kv.ModRevision < m.lastRev {
 			m.problem("mirror: %s at revision %d after revision %d", kv.Path, kv.ModRevision, m.lastRev)
 		}
@@ -88,8 +94,44 @@ func (m *mirrorCheck) RefreshDone(view watcher.View) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.refreshes++
+	if m.refreshes > 1 {
+		m.relists = append(m.relists, view.Revision())
+	}
+	m.resuming = false
 	m.lastRev = view.Revision()
 	return nil
+}
+
+// resume marks the restart of the Mirror, and returns the highest
+// revision delivered before.
+func (m *mirrorCheck) resume() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resuming = true
+	return m.lastRev
+}
+
+// missed returns the acknowledged writes of recs the mirror did not see,
+// and how many of them fall in a window the mirror relisted over: after
+// from, up to a relist's revision.
+func (m *mirrorCheck) missed(recs []record, from int64) (missed, excused int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range recs {
+		for _, s := range r.wrote {
+			if m.seen[slotPath(s)][r.rev] {
+				continue
+			}
+			missed++
+			for _, rel := range m.relists {
+				if r.rev > from && r.rev <= rel {
+					excused++
+					break
+				}
+			}
+		}
+	}
+	return missed, excused
 }
 
 // state returns the last values the mirror delivered.
