@@ -48,6 +48,7 @@ func (m *MemoryApplier) Apply(_ context.Context, topologyID string, spec map[str
 		m.failApply = nil
 		return nil, err
 	}
+	m.observeErr = nil // the re-apply repaired the host
 	h := map[string]any{"topology_id": topologyID, "spec": maps.Clone(spec)}
 	m.running[topologyID] = h
 	return h, nil
@@ -83,7 +84,8 @@ func (m *MemoryApplier) FailApply(err error) {
 	m.failApply = err
 }
 
-// SetObserveError makes Observe fail with err until it is set to nil.
+// SetObserveError makes Observe fail with err (a simulated drift of the
+// host) until it is set to nil or an Apply succeeds.
 func (m *MemoryApplier) SetObserveError(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

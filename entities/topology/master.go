@@ -31,8 +31,8 @@ type MasterOptions struct {
 	Now func() time.Time
 }
 
-// Master is the master side of the controller: it writes desired
-// topologies (Push, Resync) and runs a watch loop (Run) over every desired
+// Master is the master side of the controller (desired topologies are
+// written with Push and Resync): it runs a watch loop (Run) over every desired
 // topology, heartbeat and drift flag, on one watch stream. For each agent
 // with a desired topology it computes Check; on drift it raises the agent's
 // flag and, once the agent has acted on the current generation, bumps the
@@ -168,7 +168,12 @@ type masterView struct {
 
 // listKind reads every entity of k in t (tracked: a change wakes the loop).
 func listKind[T any](t *config.Txn, k *config.Kind[T]) (map[string]T, error) {
-	kvs, err := t.ListValues(k.Prefix()+"/", txn.ListOptions{})
+	return listKindOpts(t, k, txn.ListOptions{})
+}
+
+// listKindOpts reads every entity of k in t with opts.
+func listKindOpts[T any](t *config.Txn, k *config.Kind[T], opts txn.ListOptions) (map[string]T, error) {
+	kvs, err := t.ListValues(k.Prefix()+"/", opts)
 	if err != nil {
 		return nil, err
 	}
