@@ -7,6 +7,6 @@
 //
 // The package has no non-test code. TestFaults runs for about 30 s under -race
 // (10 s with -short; ROBUSTNESS_ROUNDS sets the number of fault rounds,
-// 5 by default);
+// 4 by default);
 // docs/reliability.md describes what is checked and the figures of a run.
 package robustness

@@ -24,7 +24,7 @@ import (
 )
 
 // RoundsEnv names the environment variable that sets the number of fault
-// rounds of TestFaults (default 5, 1 with -short).
+// rounds of TestFaults (default 4, 1 with -short).
 const RoundsEnv = "ROBUSTNESS_ROUNDS"
 
 const clients = 4
@@ -38,7 +38,7 @@ func rounds(t *testing.T) int {
 	if testing.Short() {
 		return 1
 	}
-	return 5
+	return 4
 }
 
 // poll waits until cond holds or d passes, and reports whether it held.
