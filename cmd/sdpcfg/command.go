@@ -41,6 +41,7 @@ func commands() []*command {
 		createCommand, updateCommand, editCommand, deleteCommand,
 		importCommand, exportCommand,
 		serverCommand, demoCommand,
+		syncCommand,
 		versionCommand, completionCommand, helpCommand,
 	}
 }

@@ -97,6 +97,7 @@ func demoSteps() []demoStep {
 		{"sample", (*demoRun).writeSample},
 		{"watch", (*demoRun).startWatch},
 		{"changes", (*demoRun).makeChanges},
+		{"sync", (*demoRun).demoSync},
 		{"summary", (*demoRun).summary},
 	}
 }
