@@ -15,6 +15,7 @@ type entry struct {
 	seen    bool             // kv and present hold the key at the snapshot
 	known   bool             // seen, with its value (not only listed)
 	written bool             // the attempt wrote the key (after any range delete of it)
+	got     bool             // the attempt read the key alone (Get, Create, ...), not only listed it
 	dep     depKind          // what the outcome depends on; 0: nothing
 }
 

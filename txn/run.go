@@ -24,6 +24,15 @@ import (
 // fails with an error wrapping ErrTooManyRetries and the last
 // *ConflictError.
 //
+// When b implements backend.CommitReader (and no WithReader is given), the
+// commit also asks for the current state of the keys the attempt read one
+// by one (Get, Update, Create, Delete; not lists), which the store returns
+// with a failed commit in the same round trip. Run then retries at once,
+// without back-off and with no re-read: the next attempt's snapshot is the
+// failed commit's revision, and its reads of those keys are answered from
+// that state (other reads go to the store at that revision, as usual). If
+// that attempt conflicts too, Run backs off and reads afresh as above.
+//
 // Run returns ctx.Err() as soon as ctx ends between attempts or during a
 // back-off. A commit that fails with backend.ErrIndeterminate (it may or may
 // not have been applied) is never retried: Run returns that error. A commit
@@ -49,9 +58,16 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 	if l, ok := b.(backend.Limiter); ok && l.MaxTxnOps() > 0 {
 		limit = l.MaxTxnOps()
 	}
+	// A reader of its own (a cache) may not serve the revision of a failed
+	// commit yet: seed retries only when reading from the backend itself.
+	var cr backend.CommitReader
+	if o.reader == nil {
+		cr, _ = b.(backend.CommitReader)
+	}
 
 	var bo backoff.BackOff
 	var last *ConflictError
+	var next *seed // the state the next attempt starts from, if any
 	for st.Attempts < o.maxAttempts {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -62,7 +78,9 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		}
 		st.Attempts++
 		t := newTxn(ctx, reader, o.hook, snapshot)
-		rev, conflict, err := t.attempt(b, fn, limit)
+		t.seed, next = next, nil
+		seeded := t.seed != nil
+		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
 		if err != nil {
 			return err
 		}
@@ -77,6 +95,11 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		last = conflict
 		if st.Attempts >= o.maxAttempts {
 			break
+		}
+		if s != nil && !seeded {
+			// The state is fresh now, not after a back-off.
+			next = s
+			continue
 		}
 		if bo == nil {
 			bo = o.newBackOff()
@@ -96,52 +119,64 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 	return fmt.Errorf("%w after %d attempts: %w", ErrTooManyRetries, st.Attempts, last)
 }
 
-// attempt runs fn once and commits its writes. It returns the commit
-// revision (the snapshot revision for a read-only attempt), or the conflict
-// that makes Run retry, or the error that ends Run.
-func (t *Txn) attempt(b backend.Backend, fn func(*Txn) error, limit int) (int64, *ConflictError, error) {
+// attempt runs fn once and commits its writes, through cr if not nil. It
+// returns the commit revision (the snapshot revision for a read-only
+// attempt), or the conflict that makes Run retry, with the state to retry
+// from if cr brought it back, or the error that ends Run.
+func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) error, limit int) (int64, *ConflictError, *seed, error) {
 	err := t.call(fn)
 	if t.fail != nil {
 		// A read failed: whatever fn made of it, the attempt saw an
 		// incomplete snapshot and must not commit.
 		var ce *ConflictError
 		if errors.As(t.fail, &ce) {
-			return 0, ce, nil
+			return 0, ce, nil, nil
 		}
 		if err == nil {
 			err = t.fail
 		}
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if err := t.ctx.Err(); err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	c, ok, err := t.plan(limit)
 	if err != nil {
 		var ce *ConflictError
 		if errors.As(t.fail, &ce) {
-			return 0, ce, nil
+			return 0, ce, nil, nil
 		}
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if !ok {
-		return t.rev, nil, nil
+		return t.rev, nil, nil, nil
 	}
-	res, err := b.Commit(t.ctx, c)
+	var res backend.TxnResult
+	var s *seed
+	if reads := t.gotKeys(); cr != nil && len(reads) > 0 && len(reads) <= limit {
+		var rr backend.CommitReadResult
+		rr, err = cr.CommitRead(t.ctx, c, reads)
+		res = rr.TxnResult
+		if err == nil && !rr.Succeeded && rr.Read {
+			s = &seed{rev: rr.Revision, reads: reads, kvs: rr.KVs}
+		}
+	} else {
+		res, err = b.Commit(t.ctx, c)
+	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if !res.Succeeded {
 		ce := &ConflictError{Revision: t.rev, commit: &c}
 		if len(c.If) == 1 && !c.If[0].Range.Prefix {
 			ce.Path = c.If[0].Range.Path
 		}
-		return 0, ce, nil
+		return 0, ce, s, nil
 	}
-	return res.Revision, nil, nil
+	return res.Revision, nil, nil, nil
 }
 
 // call runs fn, marking the attempt ended however fn returns.

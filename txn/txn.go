@@ -21,6 +21,7 @@ type Txn struct {
 	hook   func(backend.Range)
 
 	rev  int64 // snapshot revision; 0 until the first read pins it
+	seed *seed // state to pin the snapshot at, by the first read; nil if none
 	fail error // the first read error: the attempt cannot commit
 	done bool  // the attempt has ended
 
@@ -41,8 +42,9 @@ func newTxn(ctx context.Context, r Reader, hook func(backend.Range), rev int64) 
 func (t *Txn) Context() context.Context { return t.ctx }
 
 // Revision returns the snapshot revision the transaction reads at: the
-// store revision of its first read (or the one WithSnapshot pinned), 0
-// before that.
+// store revision of its first read (or the one WithSnapshot pinned, or, for
+// a retry that starts from the state its failed commit brought back, that
+// commit's revision), 0 before that.
 func (t *Txn) Revision() int64 { return t.rev }
 
 // OnCommit registers f to be called after this attempt commits, in the
@@ -205,7 +207,11 @@ func (t *Txn) usable() error {
 // reading it (and pinning the snapshot) if it is not known yet. It does not
 // track the key. The pointer is valid until the next entry is added.
 func (t *Txn) snapshotKey(path string) (*entry, error) {
+	if t.seed != nil {
+		t.pinSeed()
+	}
 	if e := t.keys.find(path); e != nil && e.known {
+		e.got = true
 		return e, nil
 	}
 	if t.fail != nil {
@@ -224,7 +230,7 @@ func (t *Txn) snapshotKey(path string) (*entry, error) {
 	}
 	kv.Path = path
 	e := t.keys.add(path)
-	e.kv, e.present, e.seen, e.known = kv, present, true, true
+	e.kv, e.present, e.seen, e.known, e.got = kv, present, true, true, true
 	return e, nil
 }
 
@@ -241,6 +247,9 @@ func (t *Txn) observed(kv backend.KeyValue, withValue bool) *entry {
 // snapshotList lists the keys at the relative depths under prefix at the
 // snapshot, pinning it if needed. It records and tracks nothing.
 func (t *Txn) snapshotList(prefix string, depths []int, withValues bool) ([]backend.KeyValue, error) {
+	if t.seed != nil {
+		t.pinSeed()
+	}
 	if t.fail != nil {
 		return nil, t.fail
 	}

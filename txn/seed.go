@@ -1,0 +1,48 @@
+package txn
+
+import "github.com/sdpconfig/sdpconfig/backend"
+
+// seed is the state of the keys an attempt read alone, at one revision, as
+// a failed commit brought it back (backend.CommitReader). The next attempt
+// takes its snapshot at that revision, and knows those keys without reading
+// them: every read of the attempt is still at one revision.
+type seed struct {
+	rev   int64
+	reads []string           // every key read, present or not
+	kvs   []backend.KeyValue // the keys of reads present at rev
+}
+
+// gotKeys returns the keys the attempt read alone (not only listed), in
+// first-read order.
+func (t *Txn) gotKeys() []string {
+	var paths []string
+	for i := range t.keys.entries {
+		if e := &t.keys.entries[i]; e.got {
+			paths = append(paths, e.path())
+		}
+	}
+	return paths
+}
+
+// pinSeed pins the snapshot at the seed's revision and records the seed's
+// keys as known there (unobserved until the attempt reads them). It runs at
+// the attempt's first read, so that an attempt that reads nothing keeps no
+// snapshot and commits its blind writes unconditionally, as ever.
+func (t *Txn) pinSeed() {
+	s := t.seed
+	t.seed = nil
+	if t.rev != 0 {
+		return
+	}
+	t.rev = s.rev
+	for _, p := range s.reads {
+		e := t.keys.add(p)
+		e.kv, e.present, e.seen, e.known = backend.KeyValue{Path: p}, false, true, true
+	}
+	for _, kv := range s.kvs {
+		if e := t.keys.find(kv.Path); e != nil {
+			e.kv, e.present = kv, true
+			e.kv.Path = e.path()
+		}
+	}
+}
