@@ -42,6 +42,7 @@ func commands() []*command {
 		importCommand, exportCommand,
 		serverCommand, demoCommand,
 		syncCommand,
+		topologyCommand,
 		versionCommand, completionCommand, helpCommand,
 	}
 }
