@@ -41,6 +41,7 @@ func commands() []*command {
 		createCommand, updateCommand, editCommand, deleteCommand,
 		importCommand, exportCommand,
 		serverCommand, demoCommand,
+		netobjCommand,
 		syncCommand,
 		topologyCommand,
 		versionCommand, completionCommand, helpCommand,

@@ -98,6 +98,7 @@ func demoSteps() []demoStep {
 		{"watch", (*demoRun).startWatch},
 		{"changes", (*demoRun).makeChanges},
 		{"sync", (*demoRun).demoSync},
+		{"netobj", (*demoRun).demoNetobj},
 		{"topology", (*demoRun).demoTopology},
 		{"summary", (*demoRun).summary},
 	}

@@ -218,7 +218,8 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 		if ctx.Err() != nil {
 			return p, nil
 		}
-		p.Failed[ce.ID] = err
+		// The object's own error; the rollback's, if any, too.
+		p.Failed[ce.ID] = errors.Join(ce.Err, ce.Rollback)
 		changes = slices.DeleteFunc(changes, func(ch Change) bool { return ch.ID == ce.ID })
 	}
 	p.Results = results
