@@ -185,7 +185,14 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 
 	refs := map[string]Ref{}
 	var changes []Change
+	p := Pass{Failed: map[string]error{}}
 	for r, o := range desired {
+		if o.Kind != r.Kind {
+			// Stored under another kind's path: refuse it, touch nothing.
+			refs[r.String()] = r
+			p.Failed[r.String()] = fmt.Errorf("%w: %q holds an object of kind %s, not %s", ErrInvalidObject, c.Paths.Desired(c.Target, r.Kind, r.ID), o.Kind, r.Kind)
+			continue
+		}
 		ch := Change{ID: r.String(), Desired: &o}
 		if st, ok := observed[r]; ok {
 			ch.Applied = st.Object
@@ -203,7 +210,6 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 	slices.SortFunc(changes, func(a, b Change) int { return cmp.Compare(a.ID, b.ID) })
 
 	// Commit; drop each failed object and commit the rest again.
-	p := Pass{Failed: map[string]error{}}
 	var results []Result
 	for len(changes) > 0 {
 		rs, err := Commit(ctx, c.Driver, changes, c.Commit)

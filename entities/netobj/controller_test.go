@@ -2,6 +2,7 @@ package netobj_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,41 @@ func TestControllerStopsAndLeavesNoLiveness(t *testing.T) {
 		cancel()
 		assert.NilError(t, <-done)
 		assert.Assert(t, !alive())
+	})
+}
+
+func TestControllerManyObjectsAndAMisfiledOne(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *config.Config) {
+		const n = 300
+		var objs []netobj.Object
+		for i := range n {
+			objs = append(objs, netobj.Address("br0", fmt.Sprintf("10.%d.%d.1/24", 10+i/256, i%256)))
+		}
+		putDesired(t, c, "h", br0)
+		for i := 0; i < n; i += 50 {
+			putDesired(t, c, "h", objs[i:i+50]...)
+		}
+		// An interface stored under the address path.
+		err := c.Txn(t.Context(), func(tx *config.Txn) error {
+			v, err := config.Marshal(netobj.Interface("x0", netobj.TypeBridge))
+			if err != nil {
+				return err
+			}
+			return tx.Put(netobj.Paths{}.Desired("h", netobj.KindAddress, "x0"), v)
+		})
+		assert.NilError(t, err)
+		d := netobj.NewMemoryDriver()
+		startController(t, &netobj.Controller{Config: c, Target: "h", Driver: d, ObserveInterval: time.Hour})
+		waitFor(t, "every address applied", func() bool {
+			l, _ := d.List(t.Context(), netobj.KindAddress)
+			return len(l) == n
+		})
+		waitFor(t, "statuses written", func() bool {
+			obs := observed(t, c, "h")
+			return len(obs) == n+2 && obs[netobj.Ref{Kind: netobj.KindAddress, ID: "x0"}].State == netobj.StateError
+		})
+		st := observed(t, c, "h")[netobj.Ref{Kind: netobj.KindAddress, ID: "x0"}]
+		assert.Assert(t, strings.Contains(st.LastError, "holds an object of kind interface, not address"), st.LastError)
+		assert.Assert(t, !has(d, netobj.Interface("x0", netobj.TypeBridge)))
 	})
 }
