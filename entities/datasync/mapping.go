@@ -18,6 +18,28 @@ const (
 	Both = LeftToRight | RightToLeft
 )
 
+// MarshalText writes the mode as String does ("both" for 0).
+func (m Mode) MarshalText() ([]byte, error) {
+	if m == 0 {
+		m = Both
+	}
+	if m&^Both != 0 {
+		return nil, fmt.Errorf("datasync: unknown mode %d", int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText reads "left-to-right", "right-to-left" or "both".
+func (m *Mode) UnmarshalText(b []byte) error {
+	for _, x := range []Mode{LeftToRight, RightToLeft, Both} {
+		if string(b) == x.String() {
+			*m = x
+			return nil
+		}
+	}
+	return fmt.Errorf("datasync: unknown mode %q: want left-to-right, right-to-left or both", b)
+}
+
 // String returns "left-to-right", "right-to-left" or "both".
 func (m Mode) String() string {
 	switch m {
@@ -39,8 +61,10 @@ func (m Mode) String() string {
 // those types, and a reference on one side is translated to the other
 // through links.
 type AttributeMap struct {
-	Left, Right         string
-	LeftType, RightType string
+	Left      string `json:"left"`
+	Right     string `json:"right"`
+	LeftType  string `json:"left_type,omitempty"`
+	RightType string `json:"right_type,omitempty"`
 }
 
 // Attr maps a plain (or deep-join) path of the left type to one of the right
@@ -69,21 +93,22 @@ func (a AttributeMap) path(s Side) (string, string) {
 // the right source) are synchronised.
 type Mapping struct {
 	// Left and Right are the entity types.
-	Left, Right string
+	Left  string `json:"left"`
+	Right string `json:"right"`
 	// Modes are the directions; 0 means Both.
-	Modes Mode
+	Modes Mode `json:"modes"`
 	// Keys identify a counterpart: an unlinked entity is matched with the
 	// entities of the other type whose keys are equal.
-	Keys []AttributeMap
+	Keys []AttributeMap `json:"keys"`
 	// Attributes are copied from the source to the target of a pass, last
 	// write wins. Their target paths must be plain names.
-	Attributes []AttributeMap
+	Attributes []AttributeMap `json:"attributes,omitempty"`
 	// NoCreate disables creating a missing counterpart: unmatched entities
 	// are reported with OpSkipNoCreate.
-	NoCreate bool
+	NoCreate bool `json:"no_create,omitempty"`
 	// DeleteOrphans deletes a target entity whose every linked source
 	// entity (of this mapping's source type) is gone.
-	DeleteOrphans bool
+	DeleteOrphans bool `json:"delete_orphans,omitempty"`
 }
 
 // String returns "Left<->Right" with the mapping's direction.

@@ -2,12 +2,15 @@ package datasync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"gotest.tools/v3/assert"
 
+	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
 )
 
@@ -328,4 +331,64 @@ func TestMappingValidate(t *testing.T) {
 		assert.ErrorContains(t, tc.m.Validate(), tc.want)
 	}
 	assert.NilError(t, Mapping{Left: "A", Right: "B", Modes: LeftToRight, Keys: []AttributeMap{Attr("x", "y")}, Attributes: []AttributeMap{Attr("p.q", "z")}}.Validate())
+}
+
+func TestSpecJSONRoundTrip(t *testing.T) {
+	sp := Spec{Left: SourceSpec{Name: "a", Prefix: "/a"}, Right: SourceSpec{Name: "b", Prefix: "/b"}, Links: "/l", Mappings: DemoMappings()}
+	s, err := config.Marshal(sp)
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(s, `"modes": "right-to-left"`), s)
+	assert.Assert(t, strings.Contains(s, `"right": "parent.parent.parent"`), s)
+	var back Spec
+	assert.NilError(t, json.Unmarshal([]byte(s), &back))
+	assert.DeepEqual(t, back, sp)
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"modes": "sideways"}`), &Mapping{}), "unknown mode")
+}
+
+// failingCreate is a DataSource whose Create runs a hook after the entity
+// is stored: a crash between the entity and its link.
+type failingCreate struct {
+	*MemorySource
+	after func()
+}
+
+func (f failingCreate) Create(ctx context.Context, e Entity) (Entity, error) {
+	out, err := f.MemorySource.Create(ctx, e)
+	f.after()
+	return out, err
+}
+
+// TestCrashBetweenEntityAndLinkHeals: for an external source the entity is
+// written before its link; if the link is lost, the next run links the
+// entity it finds on its keys instead of adding another.
+func TestCrashBetweenEntityAndLinkHeals(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			b := st.open(t)
+			c1 := config.New(b, config.Options{})
+			left, right := NewMemorySource("L"), NewMemorySource("R")
+			m := providers
+			m.Modes = LeftToRight
+			s1, err := NewSyncer(left, failingCreate{right, func() { c1.Close() }}, newLinks(t, c1), []Mapping{m}, nil)
+			assert.NilError(t, err)
+			mustCreate(t, left, ent("P", t0, "name", "a"))
+			r, err := s1.Run(ctx)
+			assert.Assert(t, errors.Is(err, backend.ErrClosed), "got %v", err)
+			assert.Equal(t, len(r.Ops), 0)
+			qs, _ := right.Find(ctx, "Q", nil)
+			assert.Equal(t, len(qs), 1, "the entity was written, its link was not")
+
+			c2 := config.New(b, config.Options{})
+			defer c2.Close()
+			s2, err := NewSyncer(left, right, newLinks(t, c2), []Mapping{m}, nil)
+			assert.NilError(t, err)
+			r, err = s2.Run(ctx)
+			assert.NilError(t, err)
+			assert.DeepEqual(t, kinds(r.Ops), []string{"Linking"})
+			assert.Equal(t, r.Ops[0].To, qs[0].Ref())
+			qs, _ = right.Find(ctx, "Q", nil)
+			assert.Equal(t, len(qs), 1)
+		})
+	}
 }
