@@ -47,6 +47,16 @@ type Master struct {
 
 	mu sync.Mutex
 	w  *config.Watcher
+
+	// decoded caches decoded values by path and mod revision, so that a
+	// pass decodes only the keys that changed (loop goroutine only).
+	decoded map[string]decodedValue
+}
+
+// decodedValue is a decoded value of a key at one mod revision.
+type decodedValue struct {
+	rev int64
+	v   any
 }
 
 // NewMaster returns a master over cfg.
@@ -166,13 +176,16 @@ type masterView struct {
 	flags   map[string]Drift
 }
 
-// listKind reads every entity of k in t (tracked: a change wakes the loop).
-func listKind[T any](t *config.Txn, k *config.Kind[T]) (map[string]T, error) {
-	return listKindOpts(t, k, txn.ListOptions{})
+// listKind reads every entity of k in t (tracked: a change wakes the loop),
+// decoding through the caches: old holds the last pass's values, next
+// receives this pass's.
+func listKind[T any](t *config.Txn, k *config.Kind[T], old, next map[string]decodedValue) (map[string]T, error) {
+	return listKindOpts(t, k, txn.ListOptions{}, old, next)
 }
 
-// listKindOpts reads every entity of k in t with opts.
-func listKindOpts[T any](t *config.Txn, k *config.Kind[T], opts txn.ListOptions) (map[string]T, error) {
+// listKindOpts reads every entity of k in t with opts; old and next are
+// decode caches (nil: none).
+func listKindOpts[T any](t *config.Txn, k *config.Kind[T], opts txn.ListOptions, old, next map[string]decodedValue) (map[string]T, error) {
 	kvs, err := t.ListValues(k.Prefix()+"/", opts)
 	if err != nil {
 		return nil, err
@@ -183,11 +196,23 @@ func listKindOpts[T any](t *config.Txn, k *config.Kind[T], opts txn.ListOptions)
 		if !ok {
 			continue
 		}
+		if c, ok := old[kv.Path]; ok && c.rev == kv.ModRevision && kv.ModRevision != 0 {
+			if v, ok := c.v.(T); ok {
+				out[id] = v
+				if next != nil {
+					next[kv.Path] = c
+				}
+				continue
+			}
+		}
 		var v T
 		if json.Unmarshal([]byte(kv.Value), &v) != nil {
 			continue // not ours to judge; a bad key is skipped
 		}
 		out[id] = v
+		if next != nil {
+			next[kv.Path] = decodedValue{rev: kv.ModRevision, v: v}
+		}
 	}
 	return out, nil
 }
@@ -197,19 +222,22 @@ func listKindOpts[T any](t *config.Txn, k *config.Kind[T], opts txn.ListOptions)
 // its own, which checks again.
 func (m *Master) iterate(ctx context.Context, it *config.Iteration) error {
 	var v masterView
+	var next map[string]decodedValue
 	err := it.Txn(ctx, func(t *config.Txn) (err error) {
-		if v.desired, err = listKind(t, DesiredTopologies); err != nil {
+		next = make(map[string]decodedValue, len(m.decoded))
+		if v.desired, err = listKind(t, DesiredTopologies, m.decoded, next); err != nil {
 			return err
 		}
-		if v.hbs, err = listKind(t, Heartbeats); err != nil {
+		if v.hbs, err = listKind(t, Heartbeats, m.decoded, next); err != nil {
 			return err
 		}
-		v.flags, err = listKind(t, DriftFlags)
+		v.flags, err = listKind(t, DriftFlags, m.decoded, next)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	m.decoded = next
 	for agent := range v.flags {
 		if _, ok := v.desired[agent]; !ok {
 			if err := m.fix(ctx, it, agent); err != nil {

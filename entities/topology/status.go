@@ -69,5 +69,5 @@ func Status(ctx context.Context, cfg *config.Config) (out []AgentStatus, err err
 
 // listUntracked reads every entity of k in t without tracking the list.
 func listUntracked[T any](t *config.Txn, k *config.Kind[T]) (map[string]T, error) {
-	return listKindOpts(t, k, txn.ListOptions{Untracked: true})
+	return listKindOpts(t, k, txn.ListOptions{Untracked: true}, nil, nil)
 }
