@@ -193,6 +193,7 @@ func (ctl *Controller) iterate(ctx context.Context, it *config.Iteration) error 
 		}
 	}
 	ctl.prev = snap
+	prevReq := ctl.lastReq
 	ctl.lastReq = req.ID
 	st := Status{Leader: ctl.c.Owner(), Full: full, Started: time.Now(), Request: req.ID}
 	var runs []Run
@@ -225,6 +226,11 @@ func (ctl *Controller) iterate(ctx context.Context, it *config.Iteration) error 
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
+	if full && err == nil && it.Reason() == watcher.Changed && req.ID == prevReq && totalChanges(runs) == 0 {
+		// Woken by writes (ours, typically) that needed nothing: keep the
+		// status of the sync that made them.
+		return nil
+	}
 	st.Finished, st.Runs = time.Now(), len(runs)
 	if err != nil {
 		st.Error = err.Error()
@@ -240,6 +246,14 @@ func (ctl *Controller) iterate(ctx context.Context, it *config.Iteration) error 
 		st.Operations = st.Operations[:MaxStatusOps]
 	}
 	return WriteStatus(ctx, ctl.c, ctl.name, st)
+}
+
+func totalChanges(runs []Run) int {
+	n := 0
+	for _, r := range runs {
+		n += r.Changes()
+	}
+	return n
 }
 
 // WriteStatus writes the status of synchronisation name.

@@ -151,3 +151,41 @@ func TestRunOnceWritesStatus(t *testing.T) {
 		assert.Equal(t, st.Runs, 1)
 	})
 }
+
+// TestControllerPeriodicAndTriggeredSyncOfAnUnwatchedSource: changes in a
+// source the controller cannot watch (memory) are picked up by the
+// periodic full sync, and at once by Trigger.
+func TestControllerPeriodicAndTriggeredSyncOfAnUnwatchedSource(t *testing.T) {
+	eachStore(t, func(t *testing.T, c *config.Config) {
+		ctx := context.Background()
+		left := NewMemorySource("L")
+		right, err := NewStoreSource(c, "R", "/datasync/test/right")
+		assert.NilError(t, err)
+		s, err := NewSyncer(left, right, newLinks(t, c), []Mapping{providers}, nil)
+		assert.NilError(t, err)
+		for _, tc := range []struct {
+			name   string
+			period time.Duration
+		}{{"periodic", 20 * time.Millisecond}, {"triggered", time.Hour}} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctl := NewController(c, "p-"+tc.name, s, ControllerOptions{Period: tc.period})
+				done := make(chan error, 1)
+				go func() { done <- ctl.Run(ctx) }()
+				defer func() { ctl.Close(); <-done }()
+				poll(t, "the first sync", func() bool {
+					_, err := ReadStatus(ctx, c, "p-"+tc.name)
+					return err == nil
+				})
+				name := "from-" + tc.name
+				mustCreate(t, left, ent("P", t0, "name", name))
+				if tc.period == time.Hour {
+					ctl.Trigger()
+				}
+				poll(t, name+" on the right", func() bool {
+					qs, err := right.Find(ctx, "Q", Where{"name": name})
+					return err == nil && len(qs) == 1
+				})
+			})
+		}
+	})
+}
