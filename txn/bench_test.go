@@ -134,8 +134,9 @@ func warmUp(b *testing.B, n int, op func(r *rand.Rand) error) {
 	}
 }
 
-// counted wraps a txn benchmark op to count its conflicts.
-type counted struct{ txns, conflicts atomic.Int64 }
+// counted wraps a txn benchmark op to count its conflicts and the requests
+// its transactions send (through a tripCounter).
+type counted struct{ txns, conflicts, trips atomic.Int64 }
 
 func (c *counted) stats(run func(opts ...txn.Option) error) error {
 	var st txn.Stats
@@ -148,8 +149,44 @@ func (c *counted) stats(run func(opts ...txn.Option) error) error {
 func (c *counted) report(b *testing.B) {
 	if n := c.txns.Load(); n > 0 {
 		b.ReportMetric(float64(c.conflicts.Load())/float64(n), "conflicts/txn")
+		b.ReportMetric(float64(c.trips.Load())/float64(n), "requests/txn")
 	}
 }
+
+// tripCounter passes a backend on (with its optional interfaces), counting
+// the requests of the transactions into c: reads and commits. STM sends 2
+// reads and 1 commit per attempt, and only the commit on a retry.
+type tripCounter struct {
+	backend.Backend
+	c *counted
+}
+
+var (
+	_ backend.Limiter      = (*tripCounter)(nil)
+	_ backend.CommitReader = (*tripCounter)(nil)
+)
+
+func (w *tripCounter) Get(ctx context.Context, path string, rev int64) (backend.KeyValue, int64, error) {
+	w.c.trips.Add(1)
+	return w.Backend.Get(ctx, path, rev)
+}
+
+func (w *tripCounter) List(ctx context.Context, prefix string, opts backend.ListOptions) (backend.ListResult, error) {
+	w.c.trips.Add(1)
+	return w.Backend.List(ctx, prefix, opts)
+}
+
+func (w *tripCounter) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult, error) {
+	w.c.trips.Add(1)
+	return w.Backend.Commit(ctx, t)
+}
+
+func (w *tripCounter) CommitRead(ctx context.Context, t backend.Txn, reads []string) (backend.CommitReadResult, error) {
+	w.c.trips.Add(1)
+	return w.Backend.(backend.CommitReader).CommitRead(ctx, t, reads)
+}
+
+func (w *tripCounter) MaxTxnOps() int { return w.Backend.(backend.Limiter).MaxTxnOps() }
 
 // BenchmarkLowContention: 32 workers, each transaction increments 2 random
 // keys out of 1,000.
@@ -165,11 +202,12 @@ func BenchmarkLowContention(b *testing.B) {
 		}
 	}
 	var c counted
+	tb := &tripCounter{Backend: be, c: &c}
 	txnOp := func(r *rand.Rand) error {
 		i, j := twoKeys(r)
 		ki, kj := benchKey("/txn", i), benchKey("/txn", j)
 		return c.stats(func(opts ...txn.Option) error {
-			return txn.Run(ctx, be, func(t *txn.Txn) error {
+			return txn.Run(ctx, tb, func(t *txn.Txn) error {
 				vi, _, err := t.Get(ki)
 				if err != nil {
 					return err
@@ -215,9 +253,10 @@ func BenchmarkHighContention(b *testing.B) {
 	be, cli := benchEtcd(b)
 	ctx := context.Background()
 	var c counted
+	tb := &tripCounter{Backend: be, c: &c}
 	txnOp := func(*rand.Rand) error {
 		return c.stats(func(opts ...txn.Option) error {
-			return txn.Run(ctx, be, func(t *txn.Txn) error {
+			return txn.Run(ctx, tb, func(t *txn.Txn) error {
 				v, _, err := t.Get("/txn/hot")
 				if err != nil {
 					return err
