@@ -72,6 +72,7 @@ type Pass struct {
 }
 
 // Trigger makes a running loop pass again at once (to observe drift now).
+// It does nothing when no loop runs (before Run has started its loop).
 func (c *Controller) Trigger() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -95,6 +96,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	lease, err := c.register(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	defer func() {
@@ -118,10 +122,14 @@ func (c *Controller) Run(ctx context.Context) error {
 	err = w.Run(ctx, func(ctx context.Context, it *config.Iteration) error {
 		select {
 		case <-lease.Done():
-			lease.Close()
-			if lease, err = c.register(ctx); err != nil {
+			// The lease ended (expired while the store was unreachable):
+			// register again on a new one.
+			l, err := c.register(ctx)
+			if err != nil {
 				return err
 			}
+			lease.Close()
+			lease = l
 		default:
 		}
 		n++
@@ -154,6 +162,11 @@ func (c *Controller) register(ctx context.Context) (backend.Lease, error) {
 		})
 	}
 	if err != nil {
+		// The put may have committed (its outcome unknown): revoke, so
+		// that no liveness key outlives this failure.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = l.Revoke(rctx)
 		l.Close()
 		return nil, fmt.Errorf("netobj: liveness key %q: %w", c.Paths.Alive(c.Target), err)
 	}
@@ -281,7 +294,9 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 				vals[i] = v
 			}
 		}
-		err := c.Config.Txn(ctx, func(t *config.Txn) error {
+		// A watcher transaction: the next pass reads at least at its
+		// revision, so it sees the statuses this one wrote.
+		err := it.Txn(ctx, func(t *config.Txn) error {
 			for i, w := range chunk {
 				var err error
 				if w.st == nil {
