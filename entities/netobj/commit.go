@@ -147,6 +147,19 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 		}
 	}
 
+	// Two desired objects must not name the same system object.
+	owner := map[string]int{}
+	for i, des := range desired {
+		if des == nil {
+			continue
+		}
+		k := string(des.Kind) + " " + des.KeyString()
+		if j, dup := owner[k]; dup {
+			return fail(i, des.Kind, fmt.Errorf("%w: %s %q is the same system object as %q", ErrInvalidObject, des.Kind, changes[i].ID, changes[j].ID))
+		}
+		owner[k] = i
+	}
+
 	// Snapshot the system: one List per kind involved.
 	snap := map[Kind]map[string]Fields{}
 	for _, k := range Kinds {

@@ -356,3 +356,13 @@ func dump(t *testing.T, d netobj.Driver) map[netobj.Kind][]netobj.Fields {
 	}
 	return out
 }
+
+func TestTwoObjectsForOneSystemObjectAreRefused(t *testing.T) {
+	d := netobj.NewMemoryDriver()
+	_, err := netobj.Commit(context.Background(), d, []netobj.Change{
+		{ID: "a", Desired: ptr(addr)}, {ID: "b", Desired: ptr(netobj.Address("br0", "10.1.0.1/24"))},
+	}, netobj.CommitOptions{})
+	assert.Assert(t, errors.Is(err, netobj.ErrInvalidObject), "%v", err)
+	assert.ErrorContains(t, err, `the same system object as "a"`)
+	assert.Check(t, is.Len(d.Calls(), 0))
+}

@@ -69,6 +69,9 @@ type Pass struct {
 	Failed map[string]error
 	// Writes is the number of status keys written or deleted.
 	Writes int
+	// Err is why the system could not be read in this pass (the pass then
+	// changes nothing; the next one tries again).
+	Err error
 }
 
 // Trigger makes a running loop pass again at once (to observe drift now).
@@ -232,7 +235,15 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 			break
 		}
 		if !errors.As(err, &ce) {
-			return p, err // the system could not be read
+			// The system could not be read: try again at the next pass.
+			p.Err = err
+			results = nil
+			for _, ch := range changes {
+				if ch.Desired != nil || ch.Applied != nil {
+					results = append(results, Result{ID: ch.ID, Transition: TransitionSkipped})
+				}
+			}
+			break
 		}
 		if ctx.Err() != nil {
 			return p, nil
@@ -261,6 +272,8 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 		switch r.Transition {
 		case TransitionFailed:
 			st = Status{State: StateError, Object: old.Object, LastError: r.Err.Error(), AppliedAt: old.AppliedAt}
+		case TransitionSkipped:
+			continue
 		case TransitionRemove, TransitionAbsent:
 			if _, want := desired[ref]; !want {
 				if had {

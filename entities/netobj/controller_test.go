@@ -2,8 +2,10 @@ package netobj_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,4 +268,41 @@ func TestControllerManyObjectsAndAMisfiledOne(t *testing.T) {
 		assert.Assert(t, strings.Contains(st.LastError, "holds an object of kind interface, not address"), st.LastError)
 		assert.Assert(t, !has(d, netobj.Interface("x0", netobj.TypeBridge)))
 	})
+}
+
+// unreadable is a driver whose List fails until it is told otherwise.
+type unreadable struct {
+	*netobj.MemoryDriver
+	broken atomic.Bool
+}
+
+func (u *unreadable) List(ctx context.Context, k netobj.Kind) ([]netobj.Fields, error) {
+	if u.broken.Load() {
+		return nil, errors.New("injected: netlink socket gone")
+	}
+	return u.MemoryDriver.List(ctx, k)
+}
+
+func TestControllerSurvivesAnUnreadableSystem(t *testing.T) {
+	b := memory.New()
+	t.Cleanup(func() { b.Close() })
+	c := config.New(b, config.Options{})
+	t.Cleanup(func() { c.Close() })
+	d := &unreadable{MemoryDriver: netobj.NewMemoryDriver()}
+	d.broken.Store(true)
+	passes := make(chan netobj.Pass, 100)
+	putDesired(t, c, "h", br0)
+	ctl := &netobj.Controller{Config: c, Target: "h", Driver: d, ObserveInterval: time.Hour, OnPass: func(p netobj.Pass) {
+		select {
+		case passes <- p:
+		default:
+		}
+	}}
+	startController(t, ctl)
+	p := <-passes
+	assert.ErrorContains(t, p.Err, "netlink socket gone")
+	assert.Equal(t, p.Writes, 0)
+	d.broken.Store(false)
+	ctl.Trigger()
+	waitFor(t, "br0 applied", func() bool { return allSystem(1)(observed(t, c, "h")) })
 }
