@@ -32,9 +32,10 @@ type MasterOptions struct {
 }
 
 // Master is the master side of the controller (desired topologies are
-// written with Push and Resync): it runs a watch loop (Run) over every desired
-// topology, heartbeat and drift flag, on one watch stream. For each agent
-// with a desired topology it computes Check; on drift it raises the agent's
+// written with Push and Resync): Run follows every desired topology,
+// heartbeat and drift flag with one Mirror of Prefix (one watch stream) and
+// judges each agent whose keys changed, from the mirror's copy. For each
+// agent with a desired topology it computes Check; on drift it raises the agent's
 // flag and, once the agent has acted on the current generation, bumps the
 // generation to re-push (at most MaxRepushes times per drift); it deletes
 // the flag when the agent reports the desired hash again. A missing
@@ -45,18 +46,8 @@ type Master struct {
 	cfg  *config.Config
 	opts MasterOptions
 
-	mu sync.Mutex
-	w  *config.Watcher
-
-	// decoded caches decoded values by path and mod revision, so that a
-	// pass decodes only the keys that changed (loop goroutine only).
-	decoded map[string]decodedValue
-}
-
-// decodedValue is a decoded value of a key at one mod revision.
-type decodedValue struct {
-	rev int64
-	v   any
+	mu    sync.Mutex
+	stats MasterStats
 }
 
 // NewMaster returns a master over cfg.
@@ -128,16 +119,25 @@ func Check(d Desired, hb *Heartbeat) string {
 	return ""
 }
 
-// Stats returns the counters of the running loop's watcher (zero when it
-// is not running).
-func (m *Master) Stats() watcher.Stats {
+// MasterStats are a Master's counters since NewMaster.
+type MasterStats struct {
+	// Streams is the number of watch streams (Mirrors) opened: one per
+	// Run, plus one per restart after a failure.
+	Streams int64
+	// Evaluations is the number of times an agent was judged.
+	Evaluations int64
+	// Commits is the number of commits made (flag, bump, clear).
+	Commits int64
+	// Conflicts is the number of commits refused because a key had moved
+	// since the master read it (the agent is judged again on the change).
+	Conflicts int64
+}
+
+// Stats returns the master's counters.
+func (m *Master) Stats() MasterStats {
 	m.mu.Lock()
-	w := m.w
-	m.mu.Unlock()
-	if w == nil {
-		return watcher.Stats{}
-	}
-	return w.Stats()
+	defer m.mu.Unlock()
+	return m.stats
 }
 
 // Run runs the master's loop until ctx ends (returning its cause) or the
@@ -146,12 +146,7 @@ func (m *Master) Stats() watcher.Stats {
 func (m *Master) Run(ctx context.Context) error {
 	wait := m.opts.RetryInterval
 	for {
-		w := m.cfg.Watcher(watcher.Options{})
-		m.mu.Lock()
-		m.w = w
-		m.mu.Unlock()
-		err := w.Run(ctx, m.iterate)
-		w.Close()
+		err := m.runOnce(ctx)
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
@@ -169,98 +164,213 @@ func (m *Master) Run(ctx context.Context) error {
 	}
 }
 
-// masterView is every key the master reads, by agent.
-type masterView struct {
-	desired map[string]Desired
-	hbs     map[string]Heartbeat
-	flags   map[string]Drift
+// dirtySet is the master's copy of the keys it judges and the set of
+// agents to judge again, both filled by the Mirror's callbacks (which run
+// before the Mirror's own view moves, so the copy is kept here) and drained
+// by the loop.
+type dirtySet struct {
+	mu     sync.Mutex
+	kvs    map[string]backend.KeyValue // path → key, for the three kinds read
+	agents map[string]struct{}
+	all    bool // judge every agent (after a refresh)
+	ready  bool // the mirror caught up once: its view is complete
+	wake   chan struct{}
 }
 
-// listKind reads every entity of k in t (tracked: a change wakes the loop),
-// decoding through the caches: old holds the last pass's values, next
-// receives this pass's.
-func listKind[T any](t *config.Txn, k *config.Kind[T], old, next map[string]decodedValue) (map[string]T, error) {
-	return listKindOpts(t, k, txn.ListOptions{}, old, next)
-}
-
-// listKindOpts reads every entity of k in t with opts; old and next are
-// decode caches (nil: none).
-func listKindOpts[T any](t *config.Txn, k *config.Kind[T], opts txn.ListOptions, old, next map[string]decodedValue) (map[string]T, error) {
-	kvs, err := t.ListValues(k.Prefix()+"/", opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]T, len(kvs))
-	for _, kv := range kvs {
-		id, ok := k.ID(kv.Path)
-		if !ok {
-			continue
+// update records kv (or its deletion) and marks its agent, if it is a key
+// the master reads.
+func (d *dirtySet) update(kv backend.KeyValue, deleted bool) {
+	for _, id := range []func(string) (string, bool){DesiredTopologies.ID, Heartbeats.ID, DriftFlags.ID} {
+		if agent, ok := id(kv.Path); ok {
+			d.mu.Lock()
+			if deleted {
+				delete(d.kvs, kv.Path)
+			} else {
+				d.kvs[kv.Path] = kv
+			}
+			d.agents[agent] = struct{}{}
+			d.mu.Unlock()
+			d.signal()
+			return
 		}
-		if c, ok := old[kv.Path]; ok && c.rev == kv.ModRevision && kv.ModRevision != 0 {
-			if v, ok := c.v.(T); ok {
-				out[id] = v
-				if next != nil {
-					next[kv.Path] = c
-				}
-				continue
+	}
+}
+
+// signal wakes the loop.
+func (d *dirtySet) signal() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the agents to judge and empties the set; nothing before
+// the mirror's first refresh is done.
+func (d *dirtySet) take() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ready {
+		return nil
+	}
+	if d.all {
+		d.all = false
+		for path := range d.kvs {
+			if agent, ok := DesiredTopologies.ID(path); ok {
+				d.agents[agent] = struct{}{}
+			} else if agent, ok := DriftFlags.ID(path); ok {
+				d.agents[agent] = struct{}{}
 			}
 		}
-		var v T
-		if json.Unmarshal([]byte(kv.Value), &v) != nil {
-			continue // not ours to judge; a bad key is skipped
-		}
-		out[id] = v
-		if next != nil {
-			next[kv.Path] = decodedValue{rev: kv.ModRevision, v: v}
-		}
 	}
-	return out, nil
+	out := make([]string, 0, len(d.agents))
+	for a := range d.agents {
+		out = append(out, a)
+	}
+	clear(d.agents)
+	return out
 }
 
-// iterate is one pass: read everything (one read-only transaction from the
-// watcher's cache), then fix each agent that needs it in a transaction of
-// its own, which checks again.
-func (m *Master) iterate(ctx context.Context, it *config.Iteration) error {
-	var v masterView
-	var next map[string]decodedValue
-	err := it.Txn(ctx, func(t *config.Txn) (err error) {
-		next = make(map[string]decodedValue, len(m.decoded))
-		if v.desired, err = listKind(t, DesiredTopologies, m.decoded, next); err != nil {
-			return err
-		}
-		if v.hbs, err = listKind(t, Heartbeats, m.decoded, next); err != nil {
-			return err
-		}
-		v.flags, err = listKind(t, DriftFlags, m.decoded, next)
+// runOnce follows the store with one Mirror of Prefix and judges each agent
+// whose keys changed, until the mirror fails or ctx ends.
+func (m *Master) runOnce(ctx context.Context) (err error) {
+	d := &dirtySet{kvs: map[string]backend.KeyValue{}, agents: map[string]struct{}{}, wake: make(chan struct{}, 1)}
+	h := watcher.HandlerFuncs{
+		AddFunc:    func(kv backend.KeyValue) error { d.update(kv, false); return nil },
+		ChangeFunc: func(_, kv backend.KeyValue) error { d.update(kv, false); return nil },
+		DeleteFunc: func(old backend.KeyValue) error { d.update(old, true); return nil },
+		RefreshDoneFunc: func(watcher.View) error {
+			d.mu.Lock()
+			d.ready, d.all = true, true
+			d.mu.Unlock()
+			d.signal()
+			return nil
+		},
+	}
+	mir, err := watcher.NewMirror(m.cfg.Backend(), Prefix+"/", h, watcher.MirrorOptions{})
+	if err != nil {
 		return err
+	}
+	m.mu.Lock()
+	m.stats.Streams++
+	m.mu.Unlock()
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mir.Run(mctx) }()
+	defer func() {
+		cancel()
+		if done != nil {
+			<-done
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-done:
+			done = nil
+			if err == nil {
+				err = errors.New("topology: master: mirror stopped")
+			}
+			return err
+		case <-d.wake:
+		}
+		for _, agent := range d.take() {
+			if err := m.evaluate(ctx, d, agent); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// decodeKey decodes the key at path from the master's copy into v; it
+// reports false when the key is absent or not a value of v's type, and
+// returns the key's mod revision (0 when absent).
+func (d *dirtySet) decodeKey(path string, v any) (bool, int64) {
+	d.mu.Lock()
+	kv, ok := d.kvs[path]
+	d.mu.Unlock()
+	if !ok {
+		return false, 0
+	}
+	return json.Unmarshal([]byte(kv.Value), v) == nil, kv.ModRevision
+}
+
+// evaluate judges one agent from the master's copy and writes what decide
+// says in one commit guarded by the mod revisions it read: if any of the
+// agent's keys moved meanwhile, nothing is written and the change, which
+// the mirror delivers, makes the agent judged again.
+func (m *Master) evaluate(ctx context.Context, view *dirtySet, agent string) error {
+	dPath, hPath, fPath := DesiredTopologies.Path(agent), Heartbeats.Path(agent), DriftFlags.Path(agent)
+	var d Desired
+	var hb Heartbeat
+	var flag Drift
+	hasD, dRev := view.decodeKey(dPath, &d)
+	hasH, hRev := view.decodeKey(hPath, &hb)
+	hasF, fRev := view.decodeKey(fPath, &flag)
+	m.mu.Lock()
+	m.stats.Evaluations++
+	m.mu.Unlock()
+	var ops []backend.Op
+	if !hasD {
+		if fRev != 0 {
+			ops = append(ops, backend.Delete(backend.Key(fPath)))
+		}
+	} else {
+		var hp *Heartbeat
+		if hasH {
+			hp = &hb
+		}
+		var fp *Drift
+		if hasF {
+			fp = &flag
+		}
+		act := m.decide(d, hp, fp)
+		switch {
+		case act.clear:
+			ops = append(ops, backend.Delete(backend.Key(fPath)))
+		case act.flag != "":
+			nf := Drift{Reason: act.flag, Since: m.opts.Now().Unix()}
+			if hasF {
+				nf.Since = flag.Since
+				if flag.Reason == act.flag {
+					nf.Repushes = flag.Repushes
+				}
+			}
+			if act.bump {
+				nf.Repushes++
+				d.Generation++
+				v, err := config.Marshal(d)
+				if err != nil {
+					return err
+				}
+				ops = append(ops, backend.Put(dPath, v, backend.NoLease))
+			}
+			v, err := config.Marshal(nf)
+			if err != nil {
+				return err
+			}
+			ops = append(ops, backend.Put(fPath, v, backend.NoLease))
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	guard := func(path string, rev int64) backend.Compare {
+		return backend.Compare{Range: backend.Key(path), Target: backend.ModRevision, Op: backend.Equal, Value: rev}
+	}
+	res, err := m.cfg.Backend().Commit(ctx, backend.Txn{
+		If:   []backend.Compare{guard(dPath, dRev), guard(hPath, hRev), guard(fPath, fRev)},
+		Then: ops,
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("topology: master: agent %q: %w", agent, err)
 	}
-	m.decoded = next
-	for agent := range v.flags {
-		if _, ok := v.desired[agent]; !ok {
-			if err := m.fix(ctx, it, agent); err != nil {
-				return err
-			}
-		}
+	m.mu.Lock()
+	m.stats.Commits++
+	if !res.Succeeded {
+		m.stats.Conflicts++
 	}
-	for agent, d := range v.desired {
-		var hb *Heartbeat
-		if h, ok := v.hbs[agent]; ok {
-			hb = &h
-		}
-		f, flagged := v.flags[agent]
-		var fp *Drift
-		if flagged {
-			fp = &f
-		}
-		if act := m.decide(d, hb, fp); act != (action{}) {
-			if err := m.fix(ctx, it, agent); err != nil {
-				return err
-			}
-		}
-	}
+	m.mu.Unlock()
 	return nil
 }
 
@@ -292,65 +402,4 @@ func (m *Master) decide(d Desired, hb *Heartbeat, flag *Drift) action {
 		act.flag, act.bump = reason, true
 	}
 	return act
-}
-
-// fix re-reads one agent's keys and applies decide's action in one
-// transaction.
-func (m *Master) fix(ctx context.Context, it *config.Iteration, agent string) error {
-	now := m.opts.Now().Unix()
-	err := it.Txn(ctx, func(t *config.Txn) error {
-		flag, err := DriftFlags.Get(t, agent)
-		flagged := err == nil
-		if err != nil && !errors.Is(err, backend.ErrNotFound) {
-			return err
-		}
-		d, err := DesiredTopologies.Get(t, agent)
-		if errors.Is(err, backend.ErrNotFound) {
-			if flagged {
-				return DriftFlags.Delete(t, agent)
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var hb *Heartbeat
-		h, err := Heartbeats.Get(t, agent)
-		switch {
-		case err == nil:
-			hb = &h
-		case !errors.Is(err, backend.ErrNotFound):
-			return err
-		}
-		var fp *Drift
-		if flagged {
-			fp = &flag
-		}
-		act := m.decide(d, hb, fp)
-		if act.clear {
-			return DriftFlags.Delete(t, agent)
-		}
-		if act.flag == "" {
-			return nil
-		}
-		nf := Drift{Reason: act.flag, Since: now}
-		if flagged {
-			nf.Since = flag.Since
-			if flag.Reason == act.flag {
-				nf.Repushes = flag.Repushes
-			}
-		}
-		if act.bump {
-			nf.Repushes++
-			d.Generation++
-			if err := DesiredTopologies.Update(t, agent, d); err != nil {
-				return err
-			}
-		}
-		return DriftFlags.CreateOrUpdate(t, agent, nf)
-	})
-	if err != nil {
-		return fmt.Errorf("topology: master: agent %q: %w", agent, err)
-	}
-	return nil
 }

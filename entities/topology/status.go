@@ -2,6 +2,7 @@ package topology
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 
@@ -67,7 +68,23 @@ func Status(ctx context.Context, cfg *config.Config) (out []AgentStatus, err err
 	return out, err
 }
 
-// listUntracked reads every entity of k in t without tracking the list.
+// listUntracked reads every entity of k in t without tracking the list;
+// values that do not decode are skipped.
 func listUntracked[T any](t *config.Txn, k *config.Kind[T]) (map[string]T, error) {
-	return listKindOpts(t, k, txn.ListOptions{Untracked: true}, nil, nil)
+	kvs, err := t.ListValues(k.Prefix()+"/", txn.ListOptions{Untracked: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]T, len(kvs))
+	for _, kv := range kvs {
+		id, ok := k.ID(kv.Path)
+		if !ok {
+			continue
+		}
+		var v T
+		if json.Unmarshal([]byte(kv.Value), &v) == nil {
+			out[id] = v
+		}
+	}
+	return out, nil
 }
