@@ -26,7 +26,8 @@
 //
 // # Controllers
 //
-// Agent runs a caching watcher loop on its desired key; Master runs one
-// over every desired, heartbeat and drift key. Neither restores anything on
-// boot: an agent's first pass only reports. See Agent and Master.
+// Agent runs a caching watcher loop on its desired key; Master follows
+// every desired, heartbeat and drift key with one Mirror and judges the
+// agents whose keys changed. Neither restores anything on boot: an agent's
+// first pass only reports. See Agent and Master.
 package topology
