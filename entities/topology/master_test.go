@@ -190,3 +190,49 @@ type failingApplier struct{ *MemoryApplier }
 func (f *failingApplier) Apply(context.Context, string, map[string]any) (map[string]any, error) {
 	return nil, errors.New("no docker")
 }
+
+// TestDesiredDeleted: deleting an agent's desired topology makes a running
+// agent tear it down and clear its row, and the master drop a flag.
+func TestDesiredDeleted(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
+		ctx := ctxT(t)
+		startMaster(t, cfg)
+		ap1, ap2 := NewMemoryApplier(), NewMemoryApplier()
+		a1, stop1 := startAgent(t, cfg, "a1", ap1, "")
+		startAgent(t, cfg, "a2", ap2, "")
+		waitFor(t, "heartbeats", func() bool {
+			_, _, ok1 := heartbeatOf(t, b, cfg, "a1")
+			_, _, ok2 := heartbeatOf(t, b, cfg, "a2")
+			return ok1 && ok2
+		})
+		for _, agent := range []string{"a1", "a2"} {
+			d, err := Push(ctx, cfg, agent, "topo-"+agent, specA)
+			assert.NilError(t, err)
+			waitFor(t, agent+" applied", func() bool {
+				hb, _, ok := heartbeatOf(t, b, cfg, agent)
+				return ok && hb.AppliedHash == d.Hash
+			})
+		}
+		a1.mu.Lock()
+		l := a1.lease
+		a1.mu.Unlock()
+		stop1()
+		assert.NilError(t, l.Revoke(ctx))
+		waitFor(t, "a1 flagged", func() bool { _, ok := get(t, cfg, DriftFlags, "a1"); return ok })
+
+		for _, agent := range []string{"a1", "a2"} {
+			assert.NilError(t, cfg.Txn(ctx, func(tx *config.Txn) error { return DesiredTopologies.Delete(tx, agent) }))
+		}
+		waitFor(t, "a1's flag dropped", func() bool { _, ok := get(t, cfg, DriftFlags, "a1"); return !ok })
+		waitFor(t, "a2 torn down", func() bool {
+			_, hasRow := get(t, cfg, AppliedRows, "a2")
+			return !hasRow && len(ap2.Running()) == 0
+		})
+		waitFor(t, "a2 reports no topology", func() bool {
+			hb, _, ok := heartbeatOf(t, b, cfg, "a2")
+			return ok && hb.TopologyID == "" && hb.AppliedHash == ""
+		})
+		_, hasRow := get(t, cfg, AppliedRows, "a1") // nobody tore a1 down: its row stays
+		assert.Assert(t, hasRow)
+	})
+}
