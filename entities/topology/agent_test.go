@@ -242,3 +242,26 @@ func TestAgentSurvivesEtcdRestart(t *testing.T) {
 	})
 	assert.Equal(t, ap.Applies(), 2)
 }
+
+// panickyApplier panics in Apply.
+type panickyApplier struct{ *MemoryApplier }
+
+func (p *panickyApplier) Apply(context.Context, string, map[string]any) (map[string]any, error) {
+	panic("nil bridge")
+}
+
+func TestAgentRecordsApplierPanic(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
+		ctx := ctxT(t)
+		startAgent(t, cfg, "a1", &panickyApplier{NewMemoryApplier()}, "")
+		waitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		d, err := Push(ctx, cfg, "a1", "topo-1", specA)
+		assert.NilError(t, err)
+		waitFor(t, "the panic recorded", func() bool {
+			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
+			return ok && hb.Generation == d.Generation && hb.LastError == "apply: panic: nil bridge"
+		})
+		row, ok := get(t, cfg, AppliedRows, "a1")
+		assert.Assert(t, ok && row.IsMarker())
+	})
+}
