@@ -96,6 +96,18 @@ const (
 	clearCookie int64 = -1
 )
 
+// maxShown bounds the bytes of a stored field an error quotes: a damaged
+// page can claim a field of hundreds of megabytes.
+const maxShown = 256
+
+// clip returns b as a string for an error message, cut to maxShown bytes.
+func clip(b []byte) string {
+	if len(b) > maxShown {
+		return string(b[:maxShown]) + fmt.Sprintf("... (%d bytes)", len(b))
+	}
+	return string(b)
+}
+
 func corrupt(path, format string, args ...any) error {
 	return fmt.Errorf("watcher: state file %q: %w: %s", path, ErrStateCorrupt, fmt.Sprintf(format, args...))
 }
@@ -236,6 +248,9 @@ func readStateFile(path, prefix string) (st *state, err error) {
 		if st, err = loadState(tx, path, prefix); err != nil {
 			return err
 		}
+		if err := checkPageBounds(tx, path); err != nil {
+			return err
+		}
 		for cerr := range tx.Check() {
 			if err == nil {
 				err = corrupt(path, "damaged database: %v", cerr)
@@ -249,27 +264,61 @@ func readStateFile(path, prefix string) (st *state, err error) {
 	return st, nil
 }
 
+// checkPageBounds refuses a file whose buckets claim more pages than the
+// file holds: a damaged page header can claim billions of overflow pages,
+// which bbolt's Check would then enumerate one by one, for minutes and
+// gigabytes. Bucket.Stats only adds the counts up. (The root bucket's
+// own page is counted too: Stats of the root covers it.)
+func checkPageBounds(tx *bolt.Tx, path string) error {
+	s := tx.Cursor().Bucket().Stats() // the root bucket, and every bucket in it
+	if s.BranchAlloc < 0 || s.LeafAlloc < 0 || int64(s.BranchAlloc)+int64(s.LeafAlloc) > tx.Size() {
+		return corrupt(path, "its buckets claim pages beyond the end of the file")
+	}
+	// The freelist page's overflow count is not checksummed either.
+	pages := int(tx.Size() / int64(tx.DB().Info().PageSize))
+	for id := 2; id < pages; id++ {
+		info, err := tx.Page(id)
+		if err != nil {
+			return corrupt(path, "page %d: %v", id, err)
+		}
+		if info != nil && info.Type == "freelist" && (info.OverflowCount < 0 || id+info.OverflowCount >= pages) {
+			return corrupt(path, "the freelist claims pages beyond the end of the file")
+		}
+	}
+	return nil
+}
+
 func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		return nil, corrupt(path, "no %q bucket: not a mirror state file", bucketMeta)
 	}
-	if kind := string(meta.Get(metaKind)); kind != stateKind {
-		return nil, corrupt(path, "kind %q, want %q: not a mirror state file", kind, stateKind)
+	// Lengths are compared first: a damaged page can claim a value that
+	// runs past the mapped file, and no byte of it beyond maxShown may be
+	// read.
+	if kind := meta.Get(metaKind); len(kind) != len(stateKind) || string(kind) != stateKind {
+		return nil, corrupt(path, "kind %q, want %q: not a mirror state file", clip(kind), stateKind)
 	}
-	format, err := strconv.Atoi(string(meta.Get(metaFormat)))
+	rawFormat := meta.Get(metaFormat)
+	if len(rawFormat) > 20 {
+		return nil, corrupt(path, "bad format version %q", clip(rawFormat))
+	}
+	format, err := strconv.Atoi(string(rawFormat))
 	if err != nil {
-		return nil, corrupt(path, "bad format version %q", meta.Get(metaFormat))
+		return nil, corrupt(path, "bad format version %q", rawFormat)
 	}
 	storedPrefix := meta.Get(metaPrefix)
 	if storedPrefix == nil {
 		return nil, corrupt(path, "no prefix")
 	}
-	if format != StateFormat || string(storedPrefix) != prefix {
-		return nil, &StateMismatchError{File: path, StoredPrefix: string(storedPrefix), StoredFormat: format, WantPrefix: prefix, WantFormat: StateFormat}
+	if format != StateFormat || len(storedPrefix) != len(prefix) || string(storedPrefix) != prefix {
+		return nil, &StateMismatchError{File: path, StoredPrefix: clip(storedPrefix), StoredFormat: format, WantPrefix: prefix, WantFormat: StateFormat}
 	}
 	var cookie int64
 	if c := meta.Get(metaCookie); c != nil {
+		if len(c) > 20 {
+			return nil, corrupt(path, "bad cookie %q", clip(c))
+		}
 		cookie, err = strconv.ParseInt(string(c), 10, 64)
 		if err != nil || cookie <= 0 {
 			return nil, corrupt(path, "bad cookie %q", c)
@@ -281,12 +330,18 @@ func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 		return nil, corrupt(path, "no %q bucket", bucketKeys)
 	}
 	err = keys.ForEach(func(k, v []byte) error {
+		if len(k) > bolt.MaxKeySize {
+			return corrupt(path, "key %q is too long", clip(k))
+		}
 		p := string(k)
 		if backend.ValidatePath(p) != nil || !strings.HasPrefix(p, prefix) || backend.Depth(p) >= backend.Depth(prefix)+backend.MaxDepth {
-			return corrupt(path, "key %q is not a path under prefix %q", k, prefix)
+			return corrupt(path, "key %q is not a path under prefix %q", clip(k), prefix)
 		}
 		if v == nil {
-			return corrupt(path, "key %q is a bucket", k)
+			return corrupt(path, "key %q is a bucket", clip(k))
+		}
+		if int64(len(v)) > tx.Size() {
+			return corrupt(path, "key %q claims a value longer than the file", clip(k))
 		}
 		e, err := decodeEntry(v)
 		if err != nil {
