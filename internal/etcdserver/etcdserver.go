@@ -106,7 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		lastErr = err
 		// Retry only when a port we picked ourselves was taken meanwhile.
-		if !picked || !isAddrInUse(err) || ctx.Err() != nil {
+		if !picked || !IsAddrInUse(err) || ctx.Err() != nil {
 			break
 		}
 	}

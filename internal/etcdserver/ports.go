@@ -21,7 +21,7 @@ func pickURLs(client, peer string) (cu, pu url.URL, picked bool, err error) {
 		need++
 	}
 	if need > 0 {
-		if free, err = freeURLs(need); err != nil {
+		if free, err = FreeURLs(need); err != nil {
 			return url.URL{}, url.URL{}, false, err
 		}
 		picked = true
@@ -57,9 +57,10 @@ func parseURL(s, what string) (url.URL, error) {
 	return url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
-// freeURLs returns n distinct "http://127.0.0.1:port" URLs on ports that
-// were free a moment ago.
-func freeURLs(n int) ([]url.URL, error) {
+// FreeURLs returns n distinct "http://127.0.0.1:port" URLs on ports that
+// were free a moment ago. Another process may still take one before etcd
+// binds it; callers detect that with IsAddrInUse and try again.
+func FreeURLs(n int) ([]url.URL, error) {
 	ls := make([]net.Listener, 0, n)
 	defer func() {
 		for _, l := range ls {
@@ -78,8 +79,8 @@ func freeURLs(n int) ([]url.URL, error) {
 	return urls, nil
 }
 
-// isAddrInUse reports whether err says a listener could not bind its
+// IsAddrInUse reports whether err says a listener could not bind its
 // address because something else holds it.
-func isAddrInUse(err error) bool {
+func IsAddrInUse(err error) bool {
 	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }

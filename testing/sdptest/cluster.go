@@ -12,6 +12,8 @@ import (
 
 	"go.etcd.io/etcd/client/pkg/v3/types"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	sdpetcd "github.com/sdpconfig/sdpconfig/internal/etcdserver"
 )
 
 // ErrNoLeader is returned by Cluster.Leader when the running members do not
@@ -51,7 +53,7 @@ func NewCluster(t testing.TB, n int, opts ...Option) *Cluster {
 			}
 			return c
 		}
-		if !isAddrInUse(err) {
+		if !sdpetcd.IsAddrInUse(err) {
 			break
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"go.etcd.io/etcd/server/v3/etcdserver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+
+	sdpetcd "github.com/sdpconfig/sdpconfig/internal/etcdserver"
 )
 
 // Etcd is a real etcd server (or one member of a Cluster) embedded in the
@@ -66,7 +68,7 @@ func NewEtcd(t testing.TB, opts ...Option) *Etcd {
 			e.run = r
 			break
 		}
-		if !isAddrInUse(err) {
+		if !sdpetcd.IsAddrInUse(err) {
 			break
 		}
 	}
@@ -201,7 +203,7 @@ func (e *Etcd) restart() error {
 			e.mu.Unlock()
 			return nil
 		}
-		if !isAddrInUse(err) {
+		if !sdpetcd.IsAddrInUse(err) {
 			return err
 		}
 		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
