@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/txn"
 	"gotest.tools/v3/assert"
@@ -231,8 +232,8 @@ func TestSeededRetryReadsOtherKeysAtSeedRevision(t *testing.T) {
 	})
 }
 
-// A seeded attempt that conflicts again backs off and reads afresh; one
-// that reads nothing keeps its blind writes unconditional.
+// A seeded attempt that conflicts on one write again starts from the new
+// state in turn.
 func TestSeededRetryConflictsAgain(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, raw backend.Backend) {
 		ctx := context.Background()
@@ -251,9 +252,8 @@ func TestSeededRetryConflictsAgain(t *testing.T) {
 		assert.Equal(t, st.Attempts, 3)
 		assert.DeepEqual(t, []string{log[0].values["/a"], log[1].values["/a"], log[2].values["/a"]},
 			[]string{"0", "x0", "xx0"})
-		// Attempt 1 reads, attempt 2 starts from the commit's state,
-		// attempt 3 reads again.
-		assert.Equal(t, w.gets.Load(), int64(2))
+		// Only attempt 1 reads.
+		assert.Equal(t, w.gets.Load(), int64(1))
 		assert.Equal(t, w.commitReads.Load(), int64(3))
 		assert.Equal(t, value(t, raw, "/a"), "xx0!")
 	})
@@ -310,4 +310,77 @@ func TestWithReaderCommitsPlainly(t *testing.T) {
 		assert.Equal(t, w.commitReads.Load(), int64(0))
 		assert.Equal(t, w.commits.Load(), int64(2))
 	})
+}
+
+// The retry from a failed commit's state waits for the back-off like any
+// other.
+func TestSeededRetryBacksOff(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, raw backend.Backend) {
+		ctx := context.Background()
+		setup(t, raw, "/a", "0")
+		w := wrapReading(raw)
+		var log []seen
+		interfere := func(int) { update(t, raw, "/a", "x"+value(t, raw, "/a")) }
+		var st txn.Stats
+		err := txn.Run(ctx, w, readAll([]string{"/a"}, interfere, &log), txn.WithStats(&st),
+			txn.WithBackOff(func() backoff.BackOff { return &backoff.StopBackOff{} }))
+		assert.ErrorIs(t, err, txn.ErrTooManyRetries)
+		assert.Equal(t, st, txn.Stats{Attempts: 1, Conflicts: 1})
+	})
+}
+
+// A key written more than once since the snapshot is hot: its state will
+// have changed again after the back-off, and the retry reads afresh.
+func TestHotKeyReadsAfresh(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes func(t *testing.T, b backend.Backend)
+		seeded bool
+	}{
+		{"one update", func(t *testing.T, b backend.Backend) { update(t, b, "/a", "1") }, true},
+		{"two updates", func(t *testing.T, b backend.Backend) { update(t, b, "/a", "1"); update(t, b, "/a", "2") }, false},
+		{"one update to each key", func(t *testing.T, b backend.Backend) { update(t, b, "/a", "1"); update(t, b, "/b", "1") }, false},
+		{"created", func(t *testing.T, b backend.Backend) { setup(t, b, "/c", "1") }, true},
+		{"created, updated", func(t *testing.T, b backend.Backend) { setup(t, b, "/c", "1"); update(t, b, "/c", "2") }, false},
+		{"deleted", func(t *testing.T, b backend.Backend) { del(t, b, "/a") }, true},
+		{"deleted, created", func(t *testing.T, b backend.Backend) { del(t, b, "/a"); setup(t, b, "/a", "1") }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, raw backend.Backend) {
+				setup(t, raw, "/a", "0", "/b", "0")
+				w := wrapReading(raw)
+				var log []seen
+				interfere := func(attempt int) {
+					if attempt == 1 {
+						tc.writes(t, raw)
+					}
+				}
+				var st txn.Stats
+				err := txn.Run(context.Background(), w, readAll([]string{"/a", "/b", "/c"}, interfere, &log), txn.WithStats(&st), noBackOff())
+				assert.NilError(t, err)
+				assert.Equal(t, st.Attempts, 2)
+				wantGets := int64(6)
+				if tc.seeded {
+					wantGets = 3
+				}
+				assert.Equal(t, w.gets.Load(), wantGets)
+				// The retry saw the latest values, and wrote from them.
+				for _, p := range []string{"/a", "/b", "/c"} {
+					assert.Equal(t, value(t, raw, p), log[1].values[p]+"!")
+				}
+			})
+		})
+	}
+}
+
+func update(t *testing.T, b backend.Backend, path, value string) {
+	t.Helper()
+	_, err := b.Update(context.Background(), path, value)
+	assert.NilError(t, err)
+}
+
+func del(t *testing.T, b backend.Backend, path string) {
+	t.Helper()
+	_, err := b.Delete(context.Background(), path, backend.DeleteOptions{})
+	assert.NilError(t, err)
 }

@@ -34,12 +34,12 @@
 // up to 64 attempts by default (WithMaxAttempts), then fails with
 // ErrTooManyRetries. On a backend that returns the current state of the
 // keys read with a failed commit (backend.CommitReader, as etcd and memory
-// do), Run retries at once from that state, at that commit's revision,
-// instead of reading those keys again (as concurrency.STM does); if that
-// attempt conflicts too, Run backs off and reads afresh. A transaction that
-// wrote nothing needs no commit and costs no round trip beyond its reads;
-// one that read nothing (only blind writes: Put, Delete) has no snapshot,
-// and its commit is unconditional.
+// do), the retry of a conflict caused by one write to those keys starts
+// from that state, at that commit's revision, instead of reading those
+// keys again (as concurrency.STM does); after a conflict on a hot key, it
+// reads afresh. A transaction that wrote nothing needs no commit and costs
+// no round trip beyond its reads; one that read nothing (only blind
+// writes: Put, Delete) has no snapshot, and its commit is unconditional.
 //
 // If the function returns an error, Run returns that error and commits
 // nothing. Stats (WithStats) reports attempts and conflicts, for metrics.

@@ -26,12 +26,15 @@ import (
 //
 // When b implements backend.CommitReader (and no WithReader is given), the
 // commit also asks for the current state of the keys the attempt read one
-// by one (Get, Update, Create, Delete; not lists), which the store returns
-// with a failed commit in the same round trip. Run then retries at once,
-// without back-off and with no re-read: the next attempt's snapshot is the
-// failed commit's revision, and its reads of those keys are answered from
-// that state (other reads go to the store at that revision, as usual). If
-// that attempt conflicts too, Run backs off and reads afresh as above.
+// by one (Get, Create, Update, Delete with MustExist; not lists), which the
+// store returns with a failed commit in the same round trip. If that state
+// shows that exactly one write to those keys came between the snapshot and
+// the commit (a one-off conflict, not a hot key), the next attempt, after
+// the back-off as usual, starts from that state instead of reading those
+// keys again: its snapshot is the failed commit's revision, and its reads
+// of those keys are answered from that state (other reads go to the store
+// at that revision, as usual). If the keys have changed again meanwhile,
+// that attempt conflicts like any other.
 //
 // Run returns ctx.Err() as soon as ctx ends between attempts or during a
 // back-off. A commit that fails with backend.ErrIndeterminate (it may or may
@@ -79,7 +82,6 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		st.Attempts++
 		t := newTxn(ctx, reader, o.hook, snapshot)
 		t.seed, next = next, nil
-		seeded := t.seed != nil
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
 		if err != nil {
 			return err
@@ -96,11 +98,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		if st.Attempts >= o.maxAttempts {
 			break
 		}
-		if s != nil && !seeded {
-			// The state is fresh now, not after a back-off.
-			next = s
-			continue
-		}
+		next = s
 		if bo == nil {
 			bo = o.newBackOff()
 			bo.Reset()
@@ -162,6 +160,11 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 		res = rr.TxnResult
 		if err == nil && !rr.Succeeded && rr.Read {
 			s = &seed{rev: rr.Revision, reads: reads, kvs: rr.KVs}
+			if t.writesSince(s) != 1 {
+				// Not one write that came between: the keys are hot,
+				// and will have changed again after the back-off.
+				s = nil
+			}
 		}
 	} else {
 		res, err = b.Commit(t.ctx, c)

@@ -46,3 +46,34 @@ func (t *Txn) pinSeed() {
 		}
 	}
 }
+
+// writesSince counts the writes to the keys of s between the attempt's
+// snapshot and s, as far as the keys' versions tell: a key deleted counts
+// one write, a key deleted and created again one more than its version.
+func (t *Txn) writesSince(s *seed) int64 {
+	var n int64
+	kvs := s.kvs
+	for _, p := range s.reads {
+		var now backend.KeyValue
+		present := len(kvs) > 0 && kvs[0].Path == p
+		if present {
+			now, kvs = kvs[0], kvs[1:]
+		}
+		e := t.keys.find(p)
+		if e == nil {
+			continue
+		}
+		switch {
+		case !e.present && !present:
+		case !e.present:
+			n += now.Version
+		case !present:
+			n++
+		case e.kv.CreateRevision != now.CreateRevision:
+			n += 1 + now.Version
+		default:
+			n += now.Version - e.kv.Version
+		}
+	}
+	return n
+}
