@@ -274,16 +274,52 @@ func checkPageBounds(tx *bolt.Tx, path string) error {
 	if s.BranchAlloc < 0 || s.LeafAlloc < 0 || int64(s.BranchAlloc)+int64(s.LeafAlloc) > tx.Size() {
 		return corrupt(path, "its buckets claim pages beyond the end of the file")
 	}
-	// The freelist page's overflow count is not checksummed either.
-	pages := int(tx.Size() / int64(tx.DB().Info().PageSize))
-	for id := 2; id < pages; id++ {
-		info, err := tx.Page(id)
-		if err != nil {
-			return corrupt(path, "page %d: %v", id, err)
+	return checkFreelist(tx, path)
+}
+
+// checkFreelist refuses a file whose freelist page claims more pages, or
+// more free page ids, than the file holds: neither is checksummed, and
+// bbolt's Check enumerates them. It reads the page from the file itself,
+// in bbolt's on-disk layout (a page header: id u64, flags u16, count u16,
+// overflow u32; a meta page after it: magic, version, page size, flags
+// u32 each, the root bucket (root u64, sequence u64), then the freelist
+// page id u64, the page count u64 and the transaction id u64).
+func checkFreelist(tx *bolt.Tx, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("watcher: state file %q: %w", path, err)
+	}
+	defer f.Close()
+	pageSize := int64(tx.DB().Info().PageSize)
+	pages := tx.Size() / pageSize
+	var freelist int64 = -1
+	for m := int64(0); m < 2; m++ {
+		var meta [16 + 56]byte
+		if _, err := f.ReadAt(meta[:], m*pageSize); err != nil {
+			return corrupt(path, "meta page %d: %v", m, err)
 		}
-		if info != nil && info.Type == "freelist" && (info.OverflowCount < 0 || id+info.OverflowCount >= pages) {
-			return corrupt(path, "the freelist claims pages beyond the end of the file")
+		if int64(binary.LittleEndian.Uint64(meta[64:])) == int64(tx.ID()) {
+			freelist = int64(binary.LittleEndian.Uint64(meta[48:]))
 		}
+	}
+	const noFreelist = -1 // bbolt's PgidNoFreelist, 0xffff...
+	if freelist == noFreelist {
+		return nil
+	}
+	if freelist < 2 || freelist >= pages {
+		return corrupt(path, "freelist page %d out of the file", freelist)
+	}
+	var hdr [24]byte
+	if _, err := f.ReadAt(hdr[:], freelist*pageSize); err != nil {
+		return corrupt(path, "freelist page %d: %v", freelist, err)
+	}
+	overflow := int64(binary.LittleEndian.Uint32(hdr[12:]))
+	count := int64(binary.LittleEndian.Uint16(hdr[10:]))
+	if count == 0xffff { // the real count is the first id slot
+		count = int64(binary.LittleEndian.Uint64(hdr[16:])) + 1
+	}
+	if freelist+overflow >= pages || count < 0 || count > (overflow+1)*pageSize/8 {
+		return corrupt(path, "the freelist claims pages beyond the end of the file")
 	}
 	return nil
 }
