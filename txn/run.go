@@ -154,7 +154,11 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 	}
 	var res backend.TxnResult
 	var s *seed
-	if reads := t.gotKeys(); cr != nil && len(reads) > 0 && len(reads) <= limit {
+	var reads []string
+	if cr != nil {
+		reads = t.gotKeys()
+	}
+	if len(reads) > 0 && len(reads) <= limit {
 		var rr backend.CommitReadResult
 		rr, err = cr.CommitRead(t.ctx, c, reads)
 		res = rr.TxnResult
