@@ -28,6 +28,6 @@
 //
 // # Optional interfaces
 //
-// Capabilities beyond Backend are optional interfaces (Limiter, ...) found by
+// Capabilities beyond Backend are optional interfaces (Limiter, CommitReader) found by
 // type assertion, never new methods on Backend.
 package backend
