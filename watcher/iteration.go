@@ -13,27 +13,35 @@ import (
 // when the next iteration runs. Its methods are safe for concurrent use,
 // but only while the body runs.
 type Iteration struct {
-	w      *Watcher
-	c      *cache
-	n      int
-	reason Reason
-	rev    int64
+	w         *Watcher
+	c         *cache
+	n         int
+	reason    Reason
+	triggered bool
+	rev       int64
 
 	mu    sync.Mutex
 	over  bool
 	items map[backend.Range]watchItem // what to wait on: the oldest read of each
 }
 
-func newIteration(w *Watcher, c *cache, n int, reason Reason) *Iteration {
-	return &Iteration{w: w, c: c, n: n, reason: reason, rev: c.revision(),
-		items: make(map[backend.Range]watchItem)}
+func newIteration(w *Watcher, c *cache, n int, reason Reason, triggered bool) *Iteration {
+	return &Iteration{w: w, c: c, n: n, reason: reason, triggered: triggered,
+		rev: c.revision(), items: make(map[backend.Range]watchItem)}
 }
 
 // N returns the iteration's number: 1 for the first.
 func (it *Iteration) N() int { return it.n }
 
-// Reason returns why the iteration runs.
+// Reason returns why the iteration runs. When several causes hold at once,
+// only the first in the order of the Reason constants is reported; use
+// Triggered to learn whether Trigger was also called.
 func (it *Iteration) Reason() Reason { return it.reason }
+
+// Triggered reports whether Trigger was called since the previous iteration
+// began, whatever Reason reports: a trigger that comes together with a
+// change is served by this iteration, and never lost.
+func (it *Iteration) Triggered() bool { return it.triggered }
 
 // Revision returns the cache's revision when the iteration started: every
 // change of the store up to it had been applied.

@@ -101,11 +101,13 @@ func (w *Watcher) loop(ctx context.Context, each func(context.Context, *Iteratio
 	reason := FirstRun
 	for n := 1; ; n++ {
 		// A trigger pending now is served by this iteration.
+		triggered := reason == Triggered
 		select {
 		case <-w.trigger:
+			triggered = true
 		default:
 		}
-		it := newIteration(w, c, n, reason)
+		it := newIteration(w, c, n, reason, triggered)
 		w.st.iterations.Add(1)
 		more, err := each(ctx, it)
 		items := it.end()

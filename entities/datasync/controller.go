@@ -169,7 +169,7 @@ func (ctl *Controller) iterate(ctx context.Context, it *config.Iteration) error 
 		}
 		return err
 	}
-	full := ctl.prev == nil || it.Reason() != watcher.Changed || req.ID != ctl.lastReq
+	full := ctl.prev == nil || it.Reason() != watcher.Changed || it.Triggered() || req.ID != ctl.lastReq
 	var changed []Endpoint
 	if !full {
 		for p, rev := range snap {
