@@ -37,7 +37,7 @@ func waitExpiry(t testing.TB, b backend.Backend, l backend.Lease) {
 	if err != nil {
 		return // already gone
 	}
-	waitFor(t, "lease expiry", func() bool {
+	sdptest.WaitFor(t, "lease expiry", func() bool {
 		_, _, err := b.Get(context.Background(), probe, 0)
 		return err != nil
 	})
@@ -69,7 +69,7 @@ func TestMirrorEtcdServerRestart(t *testing.T) {
 		p := fmt.Sprintf("/pb/after%d", i)
 		// The client reconnects in the background: retry until the
 		// create is known to have happened.
-		waitFor(t, "a create after the restart", func() bool {
+		sdptest.WaitFor(t, "a create after the restart", func() bool {
 			_, err := b.Create(ctx, p, "v", backend.NoLease)
 			return err == nil || errors.Is(err, backend.ErrCollision)
 		})

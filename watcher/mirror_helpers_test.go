@@ -13,6 +13,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
@@ -87,23 +88,10 @@ func (r *recorder) Take() []string {
 	return l
 }
 
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline. It never asserts on timing: the deadline only bounds a hang.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // waitLines waits until r has recorded n lines and returns them.
 func waitLines(t testing.TB, r *recorder, n int) []string {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d callbacks", n), func() bool { return len(r.Lines()) >= n })
+	sdptest.WaitFor(t, fmt.Sprintf("%d callbacks", n), func() bool { return len(r.Lines()) >= n })
 	return r.Lines()
 }
 

@@ -17,6 +17,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
@@ -319,7 +320,7 @@ func TestMirrorStopWhileEventsFlow(t *testing.T) {
 		assert.NilError(t, err)
 		stop2, _ := run(t, ctx, m2)
 		assert.NilError(t, m2.WaitForRevision(ctx, last))
-		waitFor(t, "RefreshDone", func() bool { return hasPrefixLine(rec2.Lines(), "done") })
+		sdptest.WaitFor(t, "RefreshDone", func() bool { return hasPrefixLine(rec2.Lines(), "done") })
 		assert.NilError(t, stop2())
 
 		// Across both runs, every key was added exactly once, in order.

@@ -47,7 +47,7 @@ func TestClusterMemberRestart(t *testing.T) {
 			c.Restart(t, 1)
 		}
 		v := strconv.Itoa(i)
-		pollUntil(t, "a write of "+v, func() bool {
+		sdptest.WaitFor(t, "a write of "+v, func() bool {
 			_, err := writer.Update(ctx, "/counter", v)
 			if err == nil {
 				return true

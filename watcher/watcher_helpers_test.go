@@ -53,18 +53,6 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// pollUntil polls cond until it holds, failing the test after 20s.
-func pollUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // mustPut writes path = value straight to the store and returns the
 // revision.
 func mustPut(t testing.TB, b backend.Backend, path, value string) int64 {

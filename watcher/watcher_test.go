@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"github.com/sdpconfig/sdpconfig/txn"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
@@ -144,6 +146,44 @@ func TestTriggerDuringBodyRunsAgain(t *testing.T) {
 	assert.DeepEqual(t, reasons, []watcher.Reason{watcher.FirstRun, watcher.Triggered})
 }
 
+// A trigger that comes together with a change is not lost: the iteration
+// reports the change as its Reason and the trigger through Triggered, and
+// no further iteration is owed.
+func TestTriggerWithChangeIsReported(t *testing.T) {
+	s := openLoopMemory(t)
+	mustPut(t, s, "/a", "0")
+	w := watcher.New(s, watcher.Options{Timeout: 200 * time.Millisecond})
+	type seen struct {
+		reason    watcher.Reason
+		triggered bool
+	}
+	var got []seen
+	err := w.Run(testCtx(t), func(ctx context.Context, it *watcher.Iteration) error {
+		got = append(got, seen{it.Reason(), it.Triggered()})
+		if it.N() == 3 {
+			return errStop
+		}
+		if err := it.Txn(ctx, func(t *txn.Txn) error {
+			_, _, err := t.Get("/a")
+			return err
+		}); err != nil {
+			return err
+		}
+		if it.N() == 1 {
+			rev := mustPut(t, s, "/a", "1")
+			w.Trigger()
+			return it.WaitRevision(ctx, rev)
+		}
+		return nil
+	})
+	assert.Assert(t, errors.Is(err, errStop), "%v", err)
+	assert.DeepEqual(t, got, []seen{
+		{watcher.FirstRun, false},
+		{watcher.Changed, true},
+		{watcher.TimedOut, false},
+	}, cmp.AllowUnexported(seen{}))
+}
+
 var errStop = errors.New("stop")
 
 func TestTimeout(t *testing.T) {
@@ -270,7 +310,7 @@ func TestRevisionProgressesWithoutEvents(t *testing.T) {
 		l.next(t)
 		deep := "/d" + strings.Repeat("/s", 40)
 		rev := mustPut(t, s, deep, "x")
-		pollUntil(t, "the cache revision to reach the store's", func() bool { return w.Stats().Revision >= rev })
+		sdptest.WaitFor(t, "the cache revision to reach the store's", func() bool { return w.Stats().Revision >= rev })
 	})
 }
 
@@ -412,7 +452,7 @@ func TestDroppedStreamMissesNothing(t *testing.T) {
 	assert.DeepEqual(t, l.next(t).vals, []string{"/n=0"})
 	// The first iteration may read from the store before the loop's stream
 	// is open; a drop before then would cut nothing.
-	pollUntil(t, "the first stream is open", func() bool { return w.Stats().Streams == 1 })
+	sdptest.WaitFor(t, "the first stream is open", func() bool { return w.Stats().Streams == 1 })
 	for i := 1; i <= 5; i++ {
 		cb.hold()
 		m.mem.DropWatches()
@@ -569,7 +609,7 @@ func TestLoopIterator(t *testing.T) {
 		assert.NilError(t, err)
 		stale = it
 		// The stream opens right after the cache starts.
-		pollUntil(t, "a second stream", func() bool { return w.Stats().Streams == 2 })
+		sdptest.WaitFor(t, "a second stream", func() bool { return w.Stats().Streams == 2 })
 		break
 	}
 	err := stale.Txn(ctx, func(*txn.Txn) error { return nil })

@@ -218,7 +218,7 @@ func TestBinary(t *testing.T) {
 		addr, peer := freePort(t), freePort(t)
 		dir := filepath.Join(t.TempDir(), "data")
 		cmd, out, errOut := b.start("server", "--data-dir", dir, "--listen", "http://"+addr, "--listen-peer", "http://"+peer)
-		waitFor(t, "the server", func() bool { return strings.Contains(out.String(), "stop it with Ctrl-C") })
+		sdptest.WaitFor(t, "the server", func() bool { return strings.Contains(out.String(), "stop it with Ctrl-C") })
 		sb := binary{t: t, bin: bin, env: cleanEnv("SDP_CONFIG_ENDPOINTS=" + addr)}
 		sb.ok("create", "/a", "1")
 		assert.Equal(t, sb.ok("get", "/a"), "1\n")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/entities/netobj"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 const netobjFile = `
@@ -61,7 +62,7 @@ func TestNetobjApplyLsStatus(t *testing.T) {
 		cancel()
 		assert.NilError(t, <-done)
 	}()
-	waitFor(t, "three objects applied", func() bool {
+	sdptest.WaitFor(t, "three objects applied", func() bool {
 		return strings.Count(h.ok("netobj", "status"), " system ") == 3
 	})
 	var sts []netobjStatusItem
@@ -73,7 +74,7 @@ func TestNetobjApplyLsStatus(t *testing.T) {
 	r = h.runIn("- kind: interface\n  fields: {name: br0, type: bridge, state: up}\n", "netobj", "apply", "--prune", "host-1", "-")
 	assert.Equal(t, r.code, 0, r.err)
 	assert.Equal(t, strings.Count(r.out, "deleted"), 2, r.out)
-	waitFor(t, "two objects removed", func() bool {
+	sdptest.WaitFor(t, "two objects removed", func() bool {
 		return strings.Count(h.ok("netobj", "status", "host-1"), "\n") == 2 // header + br0
 	})
 }

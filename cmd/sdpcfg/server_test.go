@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 // freePort returns a loopback address that was free a moment ago.
@@ -32,7 +34,7 @@ func TestServerServesUntilInterrupted(t *testing.T) {
 	go func() {
 		done <- h.env("", &out, &errOut).run(ctx, []string{"server", "--data-dir", dir, "--listen", "http://" + addr, "--listen-peer", "http://" + peer})
 	}()
-	waitFor(t, "the server", func() bool { return strings.Contains(out.String(), "stop it with Ctrl-C") })
+	sdptest.WaitFor(t, "the server", func() bool { return strings.Contains(out.String(), "stop it with Ctrl-C") })
 	assert.Equal(t, out.String(), "etcd is serving clients at http://"+addr+"\ndata directory: "+dir+
 		"\npoint sdpcfg and SDK clients at it: export SDP_CONFIG_ENDPOINTS="+addr+"\nstop it with Ctrl-C\n")
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/entities/datasync"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 func syncDemoSpec() datasync.Spec {
@@ -79,7 +80,7 @@ func TestSyncRunAsksTheActiveController(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- ctl.Run(context.Background()) }()
 	defer func() { ctl.Close(); <-done }()
-	waitFor(t, "the controller's first sync", func() bool {
+	sdptest.WaitFor(t, "the controller's first sync", func() bool {
 		st, err := datasync.ReadStatus(context.Background(), c, "demo")
 		return err == nil && st.Converged
 	})

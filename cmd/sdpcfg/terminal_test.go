@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
+
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 // openPTY opens a pseudo-terminal pair, or skips the test.
@@ -48,7 +50,7 @@ func TestReadPasswordDoesNotEcho(t *testing.T) {
 		done <- res{pw, err}
 	}()
 	// The terminal's echo is off once readPassword reads: wait for it.
-	waitFor(t, "echo off", func() bool {
+	sdptest.WaitFor(t, "echo off", func() bool {
 		tio, err := unix.IoctlGetTermios(int(s.Fd()), unix.TCGETS)
 		return err == nil && tio.Lflag&unix.ECHO == 0
 	})

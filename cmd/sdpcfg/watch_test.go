@@ -11,6 +11,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 func TestWatchReplaysFromRevision(t *testing.T) {
@@ -49,7 +50,7 @@ func TestWatchStreamsUntilInterrupted(t *testing.T) {
 	go func() { done <- h.env("", &out, &errOut).run(ctx, []string{"watch", "--prefix", "/pb"}) }()
 	<-opened
 	h.put("/pb/a", "1", "/elsewhere", "x", "/pb/a/state", "2")
-	waitFor(t, "two events", func() bool { return strings.Count(out.String(), "\n") == 2 })
+	sdptest.WaitFor(t, "two events", func() bool { return strings.Count(out.String(), "\n") == 2 })
 	cancel() // Ctrl-C
 	assert.Equal(t, <-done, 0)
 	assert.Equal(t, out.String(), "2  PUT     /pb/a  1\n4  PUT     /pb/a/state  2\n")
@@ -104,7 +105,7 @@ func TestWatchResumesACutStream(t *testing.T) {
 	}()
 	<-opened
 	h.put("/pb/1", "a")
-	waitFor(t, "the first event", func() bool { return strings.Count(out.String(), "\n") == 1 })
+	sdptest.WaitFor(t, "the first event", func() bool { return strings.Count(out.String(), "\n") == 1 })
 	h.put("/pb/2", "b", "/pb/3", "c") // while the stream is cut, or after
 	assert.Equal(t, <-done, 0, errOut.String())
 	assert.Equal(t, out.String(), "2  PUT     /pb/1  a\n3  PUT     /pb/2  b\n4  PUT     /pb/3  c\n")

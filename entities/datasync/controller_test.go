@@ -10,6 +10,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 func demoSpec() Spec {
@@ -18,18 +19,6 @@ func demoSpec() Spec {
 		Right:    SourceSpec{Name: "desire", Prefix: "/datasync/ctl/desire"},
 		Links:    "/datasync/ctl/links",
 		Mappings: DemoMappings(),
-	}
-}
-
-// poll calls f until it returns true or the deadline passes.
-func poll(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -75,7 +64,7 @@ func TestControllerElectsOneSyncsAndFailsOver(t *testing.T) {
 				}
 			}()
 			var status Status
-			poll(t, "a converged full sync", func() bool {
+			sdptest.WaitFor(t, "a converged full sync", func() bool {
 				s, err := ReadStatus(ctx, c, "demo")
 				status = s
 				return err == nil && s.Full && s.Converged
@@ -100,11 +89,11 @@ func TestControllerElectsOneSyncsAndFailsOver(t *testing.T) {
 			assert.NilError(t, c.Txn(ctx, func(t *config.Txn) error {
 				return daphne.Kind(DemoVlanServiceProvider).Create(t, "new", Entity{Type: DemoVlanServiceProvider, ID: "new", Attrs: map[string]any{"name": "GCP"}})
 			}))
-			poll(t, "GCP on the right", func() bool {
+			sdptest.WaitFor(t, "GCP on the right", func() bool {
 				es, err := desire.Find(ctx, DemoCloudServiceProvider, Where{"name": "GCP"})
 				return err == nil && len(es) == 1
 			})
-			poll(t, "status of the one-entity sync", func() bool {
+			sdptest.WaitFor(t, "status of the one-entity sync", func() bool {
 				s, err := ReadStatus(ctx, c, "demo")
 				status = s
 				return err == nil && !s.Full && s.Changes == 2
@@ -118,7 +107,7 @@ func TestControllerElectsOneSyncsAndFailsOver(t *testing.T) {
 			a = nil
 			id, err := RequestSync(ctx, c, "demo")
 			assert.NilError(t, err)
-			poll(t, "the request answered by controller 2", func() bool {
+			sdptest.WaitFor(t, "the request answered by controller 2", func() bool {
 				s, err := ReadStatus(ctx, c, "demo")
 				status = s
 				return err == nil && s.Request == id && s.Full
@@ -172,7 +161,7 @@ func TestControllerPeriodicAndTriggeredSyncOfAnUnwatchedSource(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- ctl.Run(ctx) }()
 				defer func() { ctl.Close(); <-done }()
-				poll(t, "the first sync", func() bool {
+				sdptest.WaitFor(t, "the first sync", func() bool {
 					_, err := ReadStatus(ctx, c, "p-"+tc.name)
 					return err == nil
 				})
@@ -181,7 +170,7 @@ func TestControllerPeriodicAndTriggeredSyncOfAnUnwatchedSource(t *testing.T) {
 				if tc.period == time.Hour {
 					ctl.Trigger()
 				}
-				poll(t, name+" on the right", func() bool {
+				sdptest.WaitFor(t, name+" on the right", func() bool {
 					qs, err := right.Find(ctx, "Q", Where{"name": name})
 					return err == nil && len(qs) == 1
 				})

@@ -41,18 +41,6 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// waitFor polls cond until it holds, failing the test after 20s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // startController runs ctl until the test ends and checks Run's result.
 func startController(t *testing.T, ctl *netobj.Controller) {
 	ctx, cancel := context.WithCancel(t.Context())
@@ -122,7 +110,7 @@ func TestControllerAppliesRepairsDriftAndRemoves(t *testing.T) {
 		ctl := &netobj.Controller{Config: c, Target: "host1", Driver: d, DriverName: "memory", ObserveInterval: 20 * time.Millisecond}
 		startController(t, ctl)
 
-		waitFor(t, "four objects observed as system", func() bool { return allSystem(4)(observed(t, c, "host1")) })
+		sdptest.WaitFor(t, "four objects observed as system", func() bool { return allSystem(4)(observed(t, c, "host1")) })
 		st := observed(t, c, "host1")[netobj.Ref{Kind: netobj.KindAddress, ID: "br0,10.1.0.1/24"}]
 		assert.Equal(t, st.Object.Fields["cidr"], "10.1.0.1/24")
 		assert.Assert(t, st.AppliedAt != "")
@@ -149,7 +137,7 @@ func TestControllerAppliesRepairsDriftAndRemoves(t *testing.T) {
 		// periodic observation re-adds it.
 		d.ResetCalls()
 		assert.Assert(t, d.Remove(addr))
-		waitFor(t, "the address re-added", func() bool { return has(d, addr) })
+		sdptest.WaitFor(t, "the address re-added", func() bool { return has(d, addr) })
 		assert.Equal(t, methods(d.Calls())[0], "add address interface=br0,cidr=10.1.0.1/24")
 
 		// Removal of the desired route deletes it and its status.
@@ -159,7 +147,7 @@ func TestControllerAppliesRepairsDriftAndRemoves(t *testing.T) {
 			return err
 		})
 		assert.NilError(t, err)
-		waitFor(t, "the route removed", func() bool { return !has(d, rt) && len(observed(t, c, "host1")) == 3 })
+		sdptest.WaitFor(t, "the route removed", func() bool { return !has(d, rt) && len(observed(t, c, "host1")) == 3 })
 	})
 }
 
@@ -171,8 +159,8 @@ func TestControllerRecordsErrorsAndAppliesTheRest(t *testing.T) {
 		putDesired(t, c, "host1", br0, addr, dummy, netobj.Address("d0", "10.5.0.1/24"))
 		ctl := &netobj.Controller{Config: c, Target: "host1", Driver: d, ObserveInterval: time.Hour}
 		startController(t, ctl)
-		waitFor(t, "four statuses", func() bool { return len(observed(t, c, "host1")) == 4 })
-		waitFor(t, "errors recorded", func() bool {
+		sdptest.WaitFor(t, "four statuses", func() bool { return len(observed(t, c, "host1")) == 4 })
+		sdptest.WaitFor(t, "errors recorded", func() bool {
 			obs := observed(t, c, "host1")
 			return obs[netobj.Ref{Kind: netobj.KindInterface, ID: "d0"}].State == netobj.StateError &&
 				obs[netobj.Ref{Kind: netobj.KindAddress, ID: "d0,10.5.0.1/24"}].State == netobj.StateError
@@ -185,7 +173,7 @@ func TestControllerRecordsErrorsAndAppliesTheRest(t *testing.T) {
 
 		// A key change of an address is refused; of a route, replaced.
 		putDesired(t, c, "host1", rt)
-		waitFor(t, "route applied", func() bool { return has(d, rt) })
+		sdptest.WaitFor(t, "route applied", func() bool { return has(d, rt) })
 		err := c.Txn(ctx, func(tx *config.Txn) error {
 			if _, err := (netobj.Paths{}).PutDesired(tx, "host1", "br0,10.1.0.1/24", netobj.Address("br0", "10.1.0.2/24")); err != nil {
 				return err
@@ -197,8 +185,8 @@ func TestControllerRecordsErrorsAndAppliesTheRest(t *testing.T) {
 		})
 		assert.NilError(t, err)
 		moved := netobj.Route("10.3.0.0/16", netobj.FieldGateway, "10.1.0.254")
-		waitFor(t, "route replaced", func() bool { return has(d, moved) && !has(d, rt) })
-		waitFor(t, "address key change refused", func() bool {
+		sdptest.WaitFor(t, "route replaced", func() bool { return has(d, moved) && !has(d, rt) })
+		sdptest.WaitFor(t, "address key change refused", func() bool {
 			st := observed(t, c, "host1")[netobj.Ref{Kind: netobj.KindAddress, ID: "br0,10.1.0.1/24"}]
 			return st.State == netobj.StateError && strings.Contains(st.LastError, "key field changed")
 		})
@@ -227,7 +215,7 @@ func TestControllerStopsAndLeavesNoLiveness(t *testing.T) {
 			assert.NilError(t, err)
 			return ok
 		}
-		waitFor(t, "liveness key", alive)
+		sdptest.WaitFor(t, "liveness key", alive)
 		cancel()
 		assert.NilError(t, <-done)
 		assert.Assert(t, !alive())
@@ -256,11 +244,11 @@ func TestControllerManyObjectsAndAMisfiledOne(t *testing.T) {
 		assert.NilError(t, err)
 		d := netobj.NewMemoryDriver()
 		startController(t, &netobj.Controller{Config: c, Target: "h", Driver: d, ObserveInterval: time.Hour})
-		waitFor(t, "every address applied", func() bool {
+		sdptest.WaitFor(t, "every address applied", func() bool {
 			l, _ := d.List(t.Context(), netobj.KindAddress)
 			return len(l) == n
 		})
-		waitFor(t, "statuses written", func() bool {
+		sdptest.WaitFor(t, "statuses written", func() bool {
 			obs := observed(t, c, "h")
 			return len(obs) == n+2 && obs[netobj.Ref{Kind: netobj.KindAddress, ID: "x0"}].State == netobj.StateError
 		})
@@ -304,5 +292,5 @@ func TestControllerSurvivesAnUnreadableSystem(t *testing.T) {
 	assert.Equal(t, p.Writes, 0)
 	d.broken.Store(false)
 	ctl.Trigger()
-	waitFor(t, "br0 applied", func() bool { return allSystem(1)(observed(t, c, "h")) })
+	sdptest.WaitFor(t, "br0 applied", func() bool { return allSystem(1)(observed(t, c, "h")) })
 }

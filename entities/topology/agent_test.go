@@ -64,7 +64,7 @@ func TestAgentNoAutoRestoreThenApplies(t *testing.T) {
 		cache := filepath.Join(t.TempDir(), "a1.db")
 		a, stop := startAgent(t, cfg, "a1", ap, cache)
 		// First pass: reports only.
-		waitFor(t, "first heartbeat", func() bool {
+		sdptest.WaitFor(t, "first heartbeat", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.Generation == d1.Generation
 		})
@@ -77,7 +77,7 @@ func TestAgentNoAutoRestoreThenApplies(t *testing.T) {
 		// A generation bump applies.
 		d2, err := Resync(ctx, cfg, "a1")
 		assert.NilError(t, err)
-		waitFor(t, "applied heartbeat", func() bool {
+		sdptest.WaitFor(t, "applied heartbeat", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.AppliedHash == d2.Hash && hb.Generation == d2.Generation
 		})
@@ -94,12 +94,12 @@ func TestAgentNoAutoRestoreThenApplies(t *testing.T) {
 		spec2 := map[string]any{"lans": []any{"lan-b"}}
 		d3, err := Push(ctx, cfg, "a1", "topo-2", spec2)
 		assert.NilError(t, err)
-		waitFor(t, "topo-2 applied", func() bool {
+		sdptest.WaitFor(t, "topo-2 applied", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.TopologyID == "topo-2" && hb.AppliedHash == d3.Hash
 		})
 		assert.DeepEqual(t, ap.Running(), []string{"topo-2"})
-		waitFor(t, "cache follows", func() bool {
+		sdptest.WaitFor(t, "cache follows", func() bool {
 			r, ok, err := a.Cached()
 			return err == nil && ok && r.TopologyID == "topo-2"
 		})
@@ -122,10 +122,10 @@ func TestAgentRefusesHashMismatch(t *testing.T) {
 		ctx := ctxT(t)
 		ap := NewMemoryApplier()
 		startAgent(t, cfg, "a1", ap, "")
-		waitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		sdptest.WaitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
 		bad := Desired{TopologyID: "topo-1", Spec: specA, Hash: "0000", Generation: 1}
 		assert.NilError(t, cfg.Txn(ctx, func(tx *config.Txn) error { return DesiredTopologies.CreateOrUpdate(tx, "a1", bad) }))
-		waitFor(t, "error marker", func() bool {
+		sdptest.WaitFor(t, "error marker", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.Generation == 1 && hb.LastError != ""
 		})
@@ -145,10 +145,10 @@ func TestAgentRecordsApplyErrorsAndKeepsRunning(t *testing.T) {
 		ap := NewMemoryApplier()
 		ap.FailApply(errors.New("bridge failed: " + strings.Repeat("x", 2*MaxErrorLen)))
 		startAgent(t, cfg, "a1", ap, "")
-		waitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		sdptest.WaitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
 		d1, err := Push(ctx, cfg, "a1", "topo-1", specA)
 		assert.NilError(t, err)
-		waitFor(t, "marker reported", func() bool {
+		sdptest.WaitFor(t, "marker reported", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.Generation == d1.Generation && hb.TopologyID == "topo-1"
 		})
@@ -161,13 +161,13 @@ func TestAgentRecordsApplyErrorsAndKeepsRunning(t *testing.T) {
 		// The loop lives on: the next push replaces the marker.
 		d2, err := Resync(ctx, cfg, "a1")
 		assert.NilError(t, err)
-		waitFor(t, "applied", func() bool {
+		sdptest.WaitFor(t, "applied", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.AppliedHash == d2.Hash && hb.LastError == ""
 		})
 		// An observe error is reported in the heartbeat.
 		ap.SetObserveError(errors.New("docker unreachable"))
-		waitFor(t, "observed error", func() bool {
+		sdptest.WaitFor(t, "observed error", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.Observed["error"] == "docker unreachable"
 		})
@@ -181,13 +181,13 @@ func TestAgentRenewsLostLease(t *testing.T) {
 		ctx := ctxT(t)
 		ap := NewMemoryApplier()
 		a, _ := startAgent(t, cfg, "a1", ap, "")
-		waitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		sdptest.WaitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
 		_, lease1, _ := heartbeatOf(t, b, cfg, "a1")
 		a.mu.Lock()
 		l := a.lease
 		a.mu.Unlock()
 		assert.NilError(t, l.Revoke(ctx))
-		waitFor(t, "heartbeat on a new lease", func() bool {
+		sdptest.WaitFor(t, "heartbeat on a new lease", func() bool {
 			_, lease2, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && lease2 != lease1
 		})
@@ -206,10 +206,10 @@ func TestAgentSurvivesEtcdRestart(t *testing.T) {
 	ctx := ctxT(t)
 	ap := NewMemoryApplier()
 	a, _ := startAgent(t, cfg, "a1", ap, "")
-	waitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+	sdptest.WaitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
 	d1, err := Push(ctx, cfg, "a1", "topo-1", specA)
 	assert.NilError(t, err)
-	waitFor(t, "applied", func() bool {
+	sdptest.WaitFor(t, "applied", func() bool {
 		hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 		return ok && hb.AppliedHash == d1.Hash
 	})
@@ -219,7 +219,7 @@ func TestAgentSurvivesEtcdRestart(t *testing.T) {
 	a.mu.Unlock()
 
 	e.Stop()
-	waitFor(t, "the lease to be lost", func() bool {
+	sdptest.WaitFor(t, "the lease to be lost", func() bool {
 		select {
 		case <-l.Done():
 			return true
@@ -228,7 +228,7 @@ func TestAgentSurvivesEtcdRestart(t *testing.T) {
 		}
 	})
 	e.Restart(t)
-	waitFor(t, "heartbeat on a new lease", func() bool {
+	sdptest.WaitFor(t, "heartbeat on a new lease", func() bool {
 		hb, lease2, ok := heartbeatOf(t, b, cfg, "a1")
 		return ok && lease2 != lease1 && hb.AppliedHash == d1.Hash
 	})
@@ -236,7 +236,7 @@ func TestAgentSurvivesEtcdRestart(t *testing.T) {
 
 	d2, err := Resync(ctx, cfg, "a1")
 	assert.NilError(t, err)
-	waitFor(t, "re-applied", func() bool {
+	sdptest.WaitFor(t, "re-applied", func() bool {
 		hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 		return ok && hb.Generation == d2.Generation
 	})
@@ -254,10 +254,10 @@ func TestAgentRecordsApplierPanic(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
 		ctx := ctxT(t)
 		startAgent(t, cfg, "a1", &panickyApplier{NewMemoryApplier()}, "")
-		waitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		sdptest.WaitFor(t, "first heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
 		d, err := Push(ctx, cfg, "a1", "topo-1", specA)
 		assert.NilError(t, err)
-		waitFor(t, "the panic recorded", func() bool {
+		sdptest.WaitFor(t, "the panic recorded", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a1")
 			return ok && hb.Generation == d.Generation && hb.LastError == "apply: panic: nil bridge"
 		})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
@@ -99,7 +100,7 @@ func TestMasterRepairsDrift(t *testing.T) {
 		cache1 := filepath.Join(t.TempDir(), "a1.db")
 		a1, stop1 := startAgent(t, cfg, "a1", ap1, cache1)
 		startAgent(t, cfg, "a2", ap2, "")
-		waitFor(t, "both heartbeats", func() bool {
+		sdptest.WaitFor(t, "both heartbeats", func() bool {
 			_, _, ok1 := heartbeatOf(t, b, cfg, "a1")
 			_, _, ok2 := heartbeatOf(t, b, cfg, "a2")
 			return ok1 && ok2
@@ -117,8 +118,8 @@ func TestMasterRepairsDrift(t *testing.T) {
 				return ok && hb.AppliedHash == cur.Hash && hb.Generation == cur.Generation && !flagged
 			}
 		}
-		waitFor(t, "a1 in sync", inSync("a1", &d1))
-		waitFor(t, "a2 in sync", inSync("a2", &d2))
+		sdptest.WaitFor(t, "a1 in sync", inSync("a1", &d1))
+		sdptest.WaitFor(t, "a2 in sync", inSync("a2", &d2))
 		assert.Equal(t, ap1.Applies(), 1)
 		assert.Equal(t, d1.Generation, int64(1))
 
@@ -129,7 +130,7 @@ func TestMasterRepairsDrift(t *testing.T) {
 		a1.mu.Unlock()
 		stop1()
 		assert.NilError(t, l.Revoke(ctx))
-		waitFor(t, "a1 flagged", func() bool {
+		sdptest.WaitFor(t, "a1 flagged", func() bool {
 			f, ok := get(t, cfg, DriftFlags, "a1")
 			return ok && f.Reason == ReasonMissingHeartbeat
 		})
@@ -144,7 +145,7 @@ func TestMasterRepairsDrift(t *testing.T) {
 		// bumps the generation, the agent applies, the flag clears.
 		ap1b := NewMemoryApplier()
 		startAgent(t, cfg, "a1", ap1b, cache1)
-		waitFor(t, "a1 repaired", inSync("a1", &d1))
+		sdptest.WaitFor(t, "a1 repaired", inSync("a1", &d1))
 		assert.Equal(t, d1.Generation, int64(2))
 		assert.Equal(t, ap1b.Applies(), 1)
 		assert.DeepEqual(t, ap1b.Running(), []string{"topo-1"})
@@ -168,10 +169,10 @@ func TestMasterBoundsRepushes(t *testing.T) {
 		startMaster(t, cfg)
 		ap := &failingApplier{MemoryApplier: NewMemoryApplier()}
 		startAgent(t, cfg, "a1", ap, "")
-		waitFor(t, "heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		sdptest.WaitFor(t, "heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
 		_, err := Push(ctx, cfg, "a1", "topo-1", specA)
 		assert.NilError(t, err)
-		waitFor(t, "repushes exhausted", func() bool {
+		sdptest.WaitFor(t, "repushes exhausted", func() bool {
 			f, ok := get(t, cfg, DriftFlags, "a1")
 			d, _ := get(t, cfg, DesiredTopologies, "a1")
 			hb, _, _ := heartbeatOf(t, b, cfg, "a1")
@@ -200,7 +201,7 @@ func TestDesiredDeleted(t *testing.T) {
 		ap1, ap2 := NewMemoryApplier(), NewMemoryApplier()
 		a1, stop1 := startAgent(t, cfg, "a1", ap1, "")
 		startAgent(t, cfg, "a2", ap2, "")
-		waitFor(t, "heartbeats", func() bool {
+		sdptest.WaitFor(t, "heartbeats", func() bool {
 			_, _, ok1 := heartbeatOf(t, b, cfg, "a1")
 			_, _, ok2 := heartbeatOf(t, b, cfg, "a2")
 			return ok1 && ok2
@@ -208,7 +209,7 @@ func TestDesiredDeleted(t *testing.T) {
 		for _, agent := range []string{"a1", "a2"} {
 			d, err := Push(ctx, cfg, agent, "topo-"+agent, specA)
 			assert.NilError(t, err)
-			waitFor(t, agent+" applied", func() bool {
+			sdptest.WaitFor(t, agent+" applied", func() bool {
 				hb, _, ok := heartbeatOf(t, b, cfg, agent)
 				return ok && hb.AppliedHash == d.Hash
 			})
@@ -218,17 +219,17 @@ func TestDesiredDeleted(t *testing.T) {
 		a1.mu.Unlock()
 		stop1()
 		assert.NilError(t, l.Revoke(ctx))
-		waitFor(t, "a1 flagged", func() bool { _, ok := get(t, cfg, DriftFlags, "a1"); return ok })
+		sdptest.WaitFor(t, "a1 flagged", func() bool { _, ok := get(t, cfg, DriftFlags, "a1"); return ok })
 
 		for _, agent := range []string{"a1", "a2"} {
 			assert.NilError(t, cfg.Txn(ctx, func(tx *config.Txn) error { return DesiredTopologies.Delete(tx, agent) }))
 		}
-		waitFor(t, "a1's flag dropped", func() bool { _, ok := get(t, cfg, DriftFlags, "a1"); return !ok })
-		waitFor(t, "a2 torn down", func() bool {
+		sdptest.WaitFor(t, "a1's flag dropped", func() bool { _, ok := get(t, cfg, DriftFlags, "a1"); return !ok })
+		sdptest.WaitFor(t, "a2 torn down", func() bool {
 			_, hasRow := get(t, cfg, AppliedRows, "a2")
 			return !hasRow && len(ap2.Running()) == 0
 		})
-		waitFor(t, "a2 reports no topology", func() bool {
+		sdptest.WaitFor(t, "a2 reports no topology", func() bool {
 			hb, _, ok := heartbeatOf(t, b, cfg, "a2")
 			return ok && hb.TopologyID == "" && hb.AppliedHash == ""
 		})

@@ -15,19 +15,8 @@ import (
 	"github.com/sdpconfig/sdpconfig/backend/memory"
 	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/entities/netobj"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
-
-// waitFor polls cond until it holds, failing the test after 20s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func TestStaleIndexCacheIsRefreshed(t *testing.T) {
 	ctx := context.Background()
@@ -86,9 +75,9 @@ func TestControllerInNamespaceRepairsDrift(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, "address applied", func() bool { return len(br0Addrs()) == 1 })
+	sdptest.WaitFor(t, "address applied", func() bool { return len(br0Addrs()) == 1 })
 	var dummy netobj.Status
-	waitFor(t, "statuses written", func() bool {
+	sdptest.WaitFor(t, "statuses written", func() bool {
 		var n int
 		_ = c.Txn(t.Context(), func(tx *config.Txn) error {
 			m, err := netobj.Paths{}.ListObserved(tx.Txn, "ns1")
@@ -116,5 +105,5 @@ func TestControllerInNamespaceRepairsDrift(t *testing.T) {
 	assert.NilError(t, h.AddrDel(l, a))
 	assert.Equal(t, len(br0Addrs()), 0)
 	ctl.Trigger()
-	waitFor(t, "address re-added", func() bool { return len(br0Addrs()) == 1 })
+	sdptest.WaitFor(t, "address re-added", func() bool { return len(br0Addrs()) == 1 })
 }
