@@ -51,6 +51,7 @@ func areas() []area {
 		{"Get", getCases},
 		{"List", listCases},
 		{"Commit", commitCases},
+		{"CommitRead", commitReadCases},
 		{"Write", writeCases},
 		{"Lease", leaseCases},
 		{"Watch", watchCases},

@@ -44,6 +44,10 @@
 //     detects a key created in a listed range; Then and Else; one revision
 //     per writing commit and none otherwise; Deleted; leases on puts;
 //     ErrInvalidTxn; ErrTxnTooLarge above backend.Limiter's MaxTxnOps.
+//   - CommitRead (skipped unless the backend implements the optional
+//     backend.CommitReader): reads only when the compares fail, present keys
+//     in the order asked, after the Else branch, as Get has them; a plain
+//     commit over the op limit; errors as Commit's.
 //   - Write: Create (ErrCollision), Update (ErrVanished, keeps the lease),
 //     Delete with MustExist, Recursive, MaxDepth and Prefix.
 //   - Lease: TTL, attached keys, Revoke, keep-alive, expiry after
