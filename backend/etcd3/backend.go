@@ -31,7 +31,10 @@ type Backend struct {
 	watchSeq uint64 // numbers the watch streams
 	leases   map[*lease]struct{}
 	streams  map[*watchStream]struct{}
-	wg       sync.WaitGroup // goroutines of leases and streams
+	// progressKnown says progressOK was learnt from the servers: whether
+	// they order progress notifications after their events.
+	progressKnown, progressOK bool
+	wg                        sync.WaitGroup // goroutines of leases and streams
 }
 
 var (

@@ -66,6 +66,13 @@ type Config struct {
 	// Logger receives the etcd client's logs. Default: none.
 	Logger *zap.Logger
 
+	// VerifyProgress makes every watch stream check each progress
+	// notification against the store before delivering it, as streams do
+	// on their own on servers that may send one ahead of its events (etcd
+	// before 3.4.25 and 3.5.8: etcd issue 15220). For tests of that path
+	// on a newer server.
+	VerifyProgress bool
+
 	// DialOptions are extra gRPC dial options for the etcd client, for
 	// instance a faster reconnect backoff in tests.
 	DialOptions []grpc.DialOption

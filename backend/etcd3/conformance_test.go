@@ -23,3 +23,26 @@ func TestConformance(t *testing.T) {
 		return e.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n)})
 	})
 }
+
+// TestConformanceVerifyingProgress runs the suite with every progress
+// notification checked against the store, the path taken on servers that
+// send one ahead of its events.
+func TestConformanceVerifyingProgress(t *testing.T) {
+	e := sdptest.NewEtcd(t)
+	n := 0
+	backendtest.Run(t, func(t *testing.T) backend.Backend {
+		n++
+		return e.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n), VerifyProgress: true})
+	})
+}
+
+// TestConformanceDebianEtcd runs the suite on Debian's etcd 3.4.23, the
+// oldest server supported, which predates the fix of etcd issue 15220.
+func TestConformanceDebianEtcd(t *testing.T) {
+	d := sdptest.NewDebianEtcd(t)
+	n := 0
+	backendtest.Run(t, func(t *testing.T) backend.Backend {
+		n++
+		return d.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n)})
+	})
+}

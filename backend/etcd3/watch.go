@@ -60,6 +60,20 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 		return nil, backend.WrapPath("watch", label, err)
 	}
 	start, end := b.cover(ranges)
+	var counts rangeCount
+	if !b.progressTrusted(ctx) {
+		// A server whose progress notifications must be checked: the
+		// check needs the revision the stream starts after, and is
+		// cheaper with the ranges' counts there.
+		if fromRev <= 0 {
+			rev, err := b.currentRevision(ctx)
+			if err != nil {
+				return nil, backend.WrapPath("watch", label, b.mapErr(ctx, err))
+			}
+			fromRev = rev + 1
+		}
+		counts = b.countsAt(ctx, ranges, fromRev-1)
+	}
 
 	wctx, cancel := context.WithCancel(ctx)
 	s := &watchStream{
@@ -71,6 +85,7 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 		out:       make(chan backend.WatchResponse, 1),
 		progressc: make(chan struct{}, 1),
 		startRev:  max(fromRev, 0),
+		counts:    counts,
 		stopCh:    make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -145,6 +160,7 @@ type watchStream struct {
 	stopCh    chan struct{}              // closed by stop
 	done      chan struct{}              // closed when run has returned
 	startRev  int64                      // fromRev of a watch from a given revision, else 0
+	counts    rangeCount                 // for verifyProgress, owned by run's goroutine
 
 	mu      sync.Mutex
 	stopped bool
@@ -160,11 +176,15 @@ func (s *watchStream) Responses() <-chan backend.WatchResponse { return s.out }
 // event up to it. It returns at once; the stream's goroutine does the work,
 // because etcd alone does not keep that promise: it drops a progress
 // request while the watch catches up on history, and ignores it while the
-// store has not reached the watch's start revision. So the goroutine asks
-// etcd again every progressRetry until etcd answers, and while the store is
-// below the start revision (no event can be due) it answers itself with the
-// store's revision. Requests made while one is pending are merged. It fails
-// with ErrClosed once the stream or the backend has ended.
+// store has not reached the watch's start revision; and a server before
+// 3.4.25 or 3.5.8 answers before the events it covers (etcd issue 15220).
+// So the goroutine asks etcd again every progressRetry until etcd answers,
+// while the store is below the start revision (no event can be due) it
+// answers itself with the store's revision, and on a server with the bug
+// it checks each answer against the store first and asks again while
+// events are still due (see verifyProgress). Requests made while one is
+// pending are merged. It fails with ErrClosed once the stream or the
+// backend has ended.
 func (s *watchStream) RequestProgress(ctx context.Context) error {
 	s.mu.Lock()
 	stopped := s.stopped
@@ -252,10 +272,19 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 				return s.end(fmt.Errorf("watch canceled by etcd: %w", err))
 			}
 			if wr.IsProgressNotify() {
+				since := max(delivered, s.startRev-1)
+				if !s.b.progressTrusted(s.wctx) && !s.verifyProgress(s.wctx, wr.Header.Revision, since) {
+					// Not true yet: the events it covers are still
+					// to come. Ask again after them.
+					if pending {
+						retry.Reset(progressRetry)
+					}
+					continue
+				}
 				pending = false
 				retry.Stop()
 			}
-			if resp, ok = s.response(wr); !ok {
+			if resp, ok = s.response(wr, delivered); !ok {
 				continue
 			}
 		case <-s.progressc:
@@ -283,6 +312,7 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 		select {
 		case s.out <- resp:
 			delivered = max(delivered, resp.Revision)
+			s.counts.track(s, resp)
 		case <-s.stopCh:
 			return s.end(nil)
 		case <-s.wctx.Done():
@@ -351,8 +381,11 @@ func isPermissionDenied(err error) bool {
 }
 
 // response converts etcd's response: the events of the watched ranges, or
-// a progress notification. ok is false when nothing is left to deliver.
-func (s *watchStream) response(wr clientv3.WatchResponse) (resp backend.WatchResponse, ok bool) {
+// a progress notification. Events not after delivered, the revision the
+// stream has vouched for, are dropped: only a server that sent a progress
+// notification ahead of its events sends them (see verifyProgress). ok is
+// false when nothing is left to deliver.
+func (s *watchStream) response(wr clientv3.WatchResponse, delivered int64) (resp backend.WatchResponse, ok bool) {
 	if wr.IsProgressNotify() {
 		return backend.WatchResponse{Revision: wr.Header.Revision}, true
 	}
@@ -367,7 +400,7 @@ func (s *watchStream) response(wr clientv3.WatchResponse) (resp backend.WatchRes
 			prev = ev.Kv.ModRevision
 		}
 		kv, ok := s.b.ks.keyValue(ev.Kv)
-		if !ok || !s.matches(kv.Path) {
+		if !ok || !s.matches(kv.Path) || kv.ModRevision <= delivered {
 			continue
 		}
 		e := backend.Event{Type: backend.EventPut, KV: kv}
