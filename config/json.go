@@ -2,31 +2,108 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
+
+// encodeOptions encode as encoding/json does (struct tags, omitempty,
+// MarshalJSON and TextMarshaler), but floats by their Go type: see
+// marshalFloat.
+var encodeOptions = jsonv2.JoinOptions(
+	jsonv1.DefaultOptionsV1(),
+	jsonv1.ReportErrorsWithLegacySemantics(false), // errors say where
+
+	jsonv2.WithMarshalers(jsonv2.MarshalToFunc(marshalFloat)),
+)
+
+// marshalFloat writes a value of float kind as Python writes a float:
+// repr(float), so that 1.0 stays 1.0 and -0.0 stays -0.0 (encoding/json
+// writes both as integers, which Python reads as ints). A float32 is
+// written as the shortest decimal that reads back as it, then as Python
+// prints that decimal. NaN and the infinities, which Python writes as
+// tokens no JSON reader accepts, are refused. Other values are left to the
+// default encoding.
+func marshalFloat(enc *jsontext.Encoder, v any) error {
+	// v is a pointer to the value (the function is registered for any).
+	rv := reflect.ValueOf(v).Elem()
+	if n, ok := rv.Interface().(json.Number); ok && rv.Type() == numberType {
+		// encoding/json's Number, which the v1 options do not know.
+		if n == "" {
+			n = "0"
+		}
+		return enc.WriteValue(jsontext.Value(n))
+	}
+	if rv.Type().Implements(jsonMarshaler) || reflect.PointerTo(rv.Type()).Implements(jsonMarshaler) {
+		return errors.ErrUnsupported // its own MarshalJSON decides
+	}
+	var f float64
+	switch rv.Kind() {
+	case reflect.Float64:
+		f = rv.Float()
+	case reflect.Float32:
+		f, _ = strconv.ParseFloat(strconv.FormatFloat(rv.Float(), 'g', -1, 32), 64)
+	default:
+		return errors.ErrUnsupported
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("%w: %v (Python would write %s, which only Python reads): store null or a string instead", errNonFinite, f, pyNonFinite(f))
+	}
+	return enc.WriteValue(jsontext.Value(pyFloatRepr(f)))
+}
+
+// errNonFinite is the error of marshalFloat for NaN and the infinities.
+var errNonFinite = errors.New("not a JSON number")
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	numberType    = reflect.TypeFor[json.Number]()
+)
+
+// pyNonFinite returns Python's json text for NaN or an infinity.
+func pyNonFinite(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case f > 0:
+		return "Infinity"
+	}
+	return "-Infinity"
+}
 
 // Marshal returns v as JSON text exactly as ska-sdp-config writes values:
 // Python's
 //
 //	json.dumps(obj, ensure_ascii=False, indent=2, separators=(",", ": "), sort_keys=True)
 //
-// v is first encoded with encoding/json (struct tags, MarshalJSON and
-// TextMarshaler apply as usual), then rewritten in that form: object keys
-// sorted at every level (struct fields included), two-space indent, ": "
-// after keys, "," at line ends, "{}" and "[]" for empty containers, no
-// trailing newline. Strings keep non-ASCII characters as UTF-8 (Python's
-// ensure_ascii=False, which ska-sdp-config uses); only '"', '\\' and control
-// characters are escaped, as Python escapes them. Numbers keep their
-// encoding/json text unless Python would print them differently once read
-// back: a number with a fraction or exponent is a Python float and is
-// printed as Python's repr prints it (1e-05, 1.0, 1e+16), an integer is
-// printed as is (Python ints have no precision limit).
+// v is first encoded as encoding/json encodes it (struct tags, omitempty,
+// MarshalJSON and TextMarshaler apply as usual), then rewritten in that
+// form: object keys sorted at every level (struct fields included),
+// two-space indent, ": " after keys, "," at line ends, "{}" and "[]" for
+// empty containers, no trailing newline. Strings keep non-ASCII characters
+// as UTF-8 (Python's ensure_ascii=False, which ska-sdp-config uses); only
+// '"', '\\' and control characters are escaped, as Python escapes them.
+//
+// Numbers are written by their Go type, as Python writes the same value: a
+// float (float64, float32, or a named type of float kind) as Python's
+// repr(float) writes it, always with a fraction or an exponent (1.0, 1e-05,
+// 1e+16, -0.0), so that Python reads a float back; an integer as an
+// integer. A json.Number keeps its text unless Python would print it
+// differently once read back (1E+2 as 100.0, -0 as 0). NaN and the
+// infinities are refused with an error naming the field: Python would
+// write NaN or Infinity, which no other JSON reader accepts (they are read,
+// though: see Kind).
 //
 // Marshal(v) is a fixed point of Python's load-and-dump: for any v,
 // json.dumps(json.loads(Marshal(v)), ...) with the options above returns
@@ -41,9 +118,13 @@ func Marshal(v any) (string, error) { return marshalPy(v, false) }
 func MarshalASCII(v any) (string, error) { return marshalPy(v, true) }
 
 func marshalPy(v any, ascii bool) (string, error) {
-	raw, err := json.Marshal(v)
+	raw, err := jsonv2.Marshal(v, encodeOptions)
 	if err != nil {
-		return "", err
+		var se *jsonv2.SemanticError
+		if errors.As(err, &se) && se.Err != nil && errors.Is(err, errNonFinite) {
+			return "", fmt.Errorf("config: value at %q: %w", cmp.Or(string(se.JSONPointer), "/"), se.Err)
+		}
+		return "", fmt.Errorf("config: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // keep every digit: no float64 round trip for integers

@@ -96,7 +96,9 @@ func TestMarshalScalarsAndEmpty(t *testing.T) {
 		{true, "true"},
 		{"é", `"é"`},
 		{int64(-7), "-7"},
-		{1.0, "1"}, // encoding/json writes 1: an int, for Python too
+		{1.0, "1.0"}, // a float64 stays a float for Python (encoding/json would write 1)
+		{float32(0.1), "0.1"},
+		{int(1), "1"},
 		{json.Number("1.0"), "1.0"},
 		{json.Number("-0"), "0"},
 		{json.Number("-0.0"), "-0.0"},
@@ -115,7 +117,7 @@ func TestMarshalScalarsAndEmpty(t *testing.T) {
 	_, err := Marshal(json.Number("1e400"))
 	assert.ErrorContains(t, err, "out of the range")
 	_, err = Marshal(make(chan int))
-	assert.ErrorContains(t, err, "unsupported type")
+	assert.ErrorContains(t, err, "chan int")
 }
 
 func TestMarshalASCIIEscapes(t *testing.T) {

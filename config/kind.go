@@ -1,11 +1,8 @@
 package config
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/sdpconfig/sdpconfig/backend"
@@ -266,16 +263,11 @@ func decode[T any](path, s string) (T, error) {
 		var zero T
 		return zero, &backend.PathError{Op: "decode", Path: path, Err: fmt.Errorf("%w: %w", ErrDecode, err)}
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	if bytes.Equal(bytes.TrimSpace([]byte(s)), []byte("null")) {
+	if isNull(s) {
 		return fail(errors.New("the value is null"))
 	}
-	if err := dec.Decode(&v); err != nil {
+	if err := unmarshalPy(s, &v); err != nil {
 		return fail(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fail(errors.New("data after the JSON value"))
 	}
 	return v, nil
 }
