@@ -50,6 +50,9 @@ func FuzzSegment(f *testing.F) {
 		if u, err := UnescapeSegment(s); err == nil && utf8.ValidString(s) && !utf8.ValidString(u) {
 			t.Fatalf("UnescapeSegment(%q) = %q, not UTF-8", s, u)
 		}
+		if _, err := UnescapeSegment(s); err != nil && s != "" && !strings.Contains(s, "/") {
+			t.Fatalf("UnescapeSegment(%q) fails on a segment: %v", s, err)
+		}
 		if !utf8.ValidString(s) {
 			return // EscapeSegment replaces invalid bytes: not reversible
 		}

@@ -15,11 +15,14 @@ const MaxDepth = 16
 // Depth returns the depth of a path or prefix: its number of "/".
 func Depth(path string) int { return strings.Count(path, "/") }
 
-// ValidatePath reports whether path is a valid key path: it starts with "/",
-// does not end with "/", has no empty segment and only printable, non-space
-// characters. The error wraps ErrInvalidPath and says what is wrong.
+// ValidatePath reports whether path is a valid key path: it starts with
+// "/", does not end with "/", has no empty segment and is valid UTF-8.
+// That is every key path ska-sdp-config can write (ids with spaces, "%",
+// ":" and any other character), so every key a Python service stored can
+// be read, listed, watched and deleted. Writes check the stricter
+// ValidateWritePath. The error wraps ErrInvalidPath and says what is wrong.
 func ValidatePath(path string) error {
-	if err := validateChars(path); err != nil {
+	if err := validatePrefix(path); err != nil {
 		return err
 	}
 	switch {
@@ -31,14 +34,29 @@ func ValidatePath(path string) error {
 	return nil
 }
 
+// ValidateWritePath reports whether a key may be written at path: a valid
+// key path (ValidatePath) with no control character (newline, tab, NUL,
+// DEL, ...), so that what sdpconfig writes prints on one line. Spaces and
+// every other printable character are allowed, as ska-sdp-config allows
+// them. The error wraps ErrInvalidPath and says what is wrong.
+func ValidateWritePath(path string) error {
+	if err := ValidatePath(path); err != nil {
+		return err
+	}
+	for i, r := range path {
+		if unicode.IsControl(r) {
+			return invalidPath(path, fmt.Sprintf("control character %q at byte %d (it can be read, but not written)", r, i))
+		}
+	}
+	return nil
+}
+
 // ValidatePrefix reports whether prefix is a valid path prefix for lists,
 // range deletes and watches: like a path, but it may end with "/" (children
 // of a path) or in the middle of a segment, and "/" alone is the root.
-func ValidatePrefix(prefix string) error {
-	return validateChars(prefix)
-}
+func ValidatePrefix(prefix string) error { return validatePrefix(prefix) }
 
-func validateChars(p string) error {
+func validatePrefix(p string) error {
 	switch {
 	case p == "":
 		return invalidPath(p, "empty")
@@ -48,11 +66,6 @@ func validateChars(p string) error {
 		return invalidPath(p, "not valid UTF-8")
 	case strings.Contains(p, "//"):
 		return invalidPath(p, "empty segment")
-	}
-	for i, r := range p {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return invalidPath(p, fmt.Sprintf("character %q at byte %d is not printable", r, i))
-		}
 	}
 	return nil
 }
@@ -98,55 +111,86 @@ func DecodeKey(key string) (string, error) {
 	return path, nil
 }
 
-// EscapeSegment makes s usable as one path segment, reversibly: "%", "/" and
-// every non-printable or space character become %XX escapes of their UTF-8
-// bytes. An address "10.0.0.1/24" becomes "10.0.0.1%2F24". The empty string,
-// which is no segment, becomes "%-".
+// EscapeSegment makes s usable as one path segment, reversibly, and
+// writes it as ska-sdp-config writes an id wherever it can: verbatim. Only
+// what a segment cannot hold or print is escaped as %XX of its UTF-8 bytes:
+// "/" (an address "10.0.0.1/24" becomes "10.0.0.1%2F24"), control
+// characters and invalid UTF-8; and a "%" only where it would otherwise
+// read as an escape (before two hex digits). So "sub 01" and "a%b" stay as
+// they are, as Python stores them. The empty string, which is no segment,
+// becomes "%-" (and the string "%-" becomes "%25-").
 func EscapeSegment(s string) string {
-	if s == "" {
+	switch s {
+	case "":
 		return "%-"
+	case "%-":
+		return "%25-"
+	}
+	if !needsEscape(s) {
+		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
-		if r == '%' || r == '/' || !unicode.IsPrint(r) || unicode.IsSpace(r) || r == utf8.RuneError {
-			var buf [utf8.UTFMax]byte
-			n := utf8.EncodeRune(buf[:], r)
-			for _, c := range buf[:n] {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '/' || unicode.IsControl(r) || r == utf8.RuneError && n == 1,
+			r == '%' && isEscape(s[i:]):
+			for _, c := range []byte(s[i : i+n]) {
 				fmt.Fprintf(&b, "%%%02X", c)
 			}
-			continue
+		default:
+			b.WriteString(s[i : i+n])
 		}
-		b.WriteRune(r)
+		i += n
 	}
 	return b.String()
 }
 
-// UnescapeSegment reverses EscapeSegment.
-func UnescapeSegment(s string) (string, error) {
-	if s == "%-" {
-		return "", nil
+// needsEscape reports whether EscapeSegment changes s.
+func needsEscape(s string) bool {
+	for i, r := range s {
+		if r == '/' || unicode.IsControl(r) || r == utf8.RuneError || r == '%' && isEscape(s[i:]) {
+			return true
+		}
 	}
-	if !strings.Contains(s, "%") {
+	return false
+}
+
+// isEscape reports whether s starts with "%" and two hex digits.
+func isEscape(s string) bool {
+	return len(s) >= 3 && s[0] == '%' && isHex(s[1]) && isHex(s[2])
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// UnescapeSegment reverses EscapeSegment. It reads any segment another
+// program wrote: a "%" not followed by two hex digits is itself ("50%",
+// "a%b"), and a segment whose escapes do not decode to UTF-8 is taken
+// verbatim. It fails only for what is no segment: a string holding "/" or
+// empty.
+func UnescapeSegment(s string) (string, error) {
+	switch {
+	case s == "%-":
+		return "", nil
+	case s == "" || strings.Contains(s, "/"):
+		return "", fmt.Errorf("%w: %q is not one path segment", ErrInvalidPath, s)
+	case !strings.Contains(s, "%"):
 		return s, nil
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
+		if !isEscape(s[i:]) {
 			b.WriteByte(s[i])
 			continue
 		}
-		if i+2 >= len(s) {
-			return "", fmt.Errorf("%w: segment %q has a truncated escape", ErrInvalidPath, s)
-		}
-		v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-		if err != nil {
-			return "", fmt.Errorf("%w: segment %q has a bad escape %q", ErrInvalidPath, s, s[i:i+3])
-		}
+		v, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
 		b.WriteByte(byte(v))
 		i += 2
 	}
 	if !utf8.ValidString(b.String()) {
-		return "", fmt.Errorf("%w: segment %q unescapes to invalid UTF-8", ErrInvalidPath, s)
+		return s, nil
 	}
 	return b.String(), nil
 }

@@ -6,17 +6,31 @@ import (
 )
 
 func TestValidatePath(t *testing.T) {
-	good := []string{"/a", "/pb/x", "/a/b/c-d_e.f", "/é"}
+	// Every path ska-sdp-config can write is readable.
+	good := []string{"/a", "/pb/x", "/a/b/c-d_e.f", "/é", "/subarray/sub 01", "/pb/a%b", "/pb/50%", "/x:y", "/a\n"}
 	for _, p := range good {
 		if err := ValidatePath(p); err != nil {
 			t.Errorf("ValidatePath(%q) = %v, want nil", p, err)
 		}
 	}
-	bad := []string{"", "a", "/", "/a/", "//a", "/a//b", "/a b", "/a\n", "/\xff"}
+	bad := []string{"", "a", "/", "/a/", "//a", "/a//b", "/\xff"}
 	for _, p := range bad {
 		err := ValidatePath(p)
 		if !errors.Is(err, ErrInvalidPath) {
 			t.Errorf("ValidatePath(%q) = %v, want ErrInvalidPath", p, err)
+		}
+	}
+}
+
+func TestValidateWritePath(t *testing.T) {
+	for _, p := range []string{"/a", "/subarray/sub 01", "/pb/a%b", "/pb/\u00a0"} {
+		if err := ValidateWritePath(p); err != nil {
+			t.Errorf("ValidateWritePath(%q) = %v, want nil", p, err)
+		}
+	}
+	for _, p := range []string{"", "/a/", "/a\n", "/a\tb", "/a\x00", "/a\x7f", "/a\u0085"} {
+		if err := ValidateWritePath(p); !errors.Is(err, ErrInvalidPath) {
+			t.Errorf("ValidateWritePath(%q) = %v, want ErrInvalidPath", p, err)
 		}
 	}
 }
@@ -58,10 +72,14 @@ func TestEncodeDecodeKey(t *testing.T) {
 func TestEscapeSegment(t *testing.T) {
 	cases := map[string]string{
 		"10.0.0.1/24": "10.0.0.1%2F24",
-		"a%b":         "a%25b",
+		"a%b":         "a%b",     // verbatim, as Python stores it
+		"a%2Fb":       "a%252Fb", // a "%" that would read as an escape
 		"plain":       "plain",
 		"":            "%-",
-		"a b":         "a%20b",
+		"%-":          "%25-",
+		"a b":         "a b", // ska-sdp-config's "sub 01"
+		"line\nbreak": "line%0Abreak",
+		"50%":         "50%",
 	}
 	for in, want := range cases {
 		got := EscapeSegment(in)
@@ -76,7 +94,13 @@ func TestEscapeSegment(t *testing.T) {
 			t.Errorf("UnescapeSegment(%q) = %q, %v, want %q", got, back, err, in)
 		}
 	}
-	for _, bad := range []string{"%", "%2", "%zz", "%FF"} {
+	// Segments other programs wrote are read as they are.
+	for _, s := range []string{"%", "%2", "%zz", "%FF", "a%", "sub 01"} {
+		if got, err := UnescapeSegment(s); err != nil || got != s {
+			t.Errorf("UnescapeSegment(%q) = %q, %v, want it unchanged", s, got, err)
+		}
+	}
+	for _, bad := range []string{"", "a/b"} {
 		if _, err := UnescapeSegment(bad); err == nil {
 			t.Errorf("UnescapeSegment(%q) succeeded", bad)
 		}

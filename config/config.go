@@ -90,7 +90,7 @@ func New(b backend.Backend, opts Options) *Config {
 
 func newConfig(b backend.Backend, opts Options, owned bool) (*Config, error) {
 	if opts.Prefix != "" {
-		if err := backend.ValidatePath(opts.Prefix); err != nil {
+		if err := backend.ValidateWritePath(opts.Prefix); err != nil {
 			return nil, fmt.Errorf("config: prefix %q: %w", opts.Prefix, err)
 		}
 		b = withPrefix(b, opts.Prefix)

@@ -16,10 +16,12 @@ import (
 //	<prefix>/<id>/state  its state (StateOf, or any SubKind)
 //	<prefix>/<id>/owner  its owner, bound to a lease (TakeOwnership)
 //
-// An id is one path segment, escaped with backend.EscapeSegment, so it may
-// hold any character ("10.0.0.1/24" is stored as "10.0.0.1%2F24"). Values
-// are written with Marshal, as ska-sdp-config writes them, and read with
-// encoding/json, numbers kept exact (see Get).
+// An id is one path segment, written as ska-sdp-config writes it: verbatim
+// ("sub 01", "a%b"), except for what a segment cannot hold, which
+// backend.EscapeSegment escapes ("10.0.0.1/24" is stored as
+// "10.0.0.1%2F24"). Every id another program stored is read back as it
+// is. Values are written with Marshal, as ska-sdp-config writes them, and
+// read with numbers kept exact (see Get).
 //
 // A Kind holds no state: one value can serve every Config and goroutine.
 // Its methods work inside a transaction (Config.Txn) and have its
@@ -202,8 +204,8 @@ func (k *Kind[T]) Delete(t *Txn, id string) error {
 // else before it commits makes it retry. That costs one commit compare per
 // listed key; to scan a large collection in a transaction that writes, list
 // Prefix()+"/" with txn.ListOptions{Untracked: true} and map paths with ID.
-// A key whose segment is not a valid escape (written by another program)
-// fails the list with an error naming it.
+// Every key another program stored under the prefix is listed: its
+// segment reads back as an id (see backend.UnescapeSegment).
 func (k *Kind[T]) List(t *Txn) ([]string, error) {
 	opts := txn.ListOptions{}
 	if k.sub != "" {

@@ -37,7 +37,7 @@ func OpenSettings(ctx context.Context, s Settings, opts Options) (*Config, error
 		b = memory.New()
 	case BackendEtcd3:
 		if s.Prefix != "" {
-			if err := backend.ValidatePath(s.Prefix); err != nil {
+			if err := backend.ValidateWritePath(s.Prefix); err != nil {
 				return nil, &SettingError{Name: SettingPrefix, Source: s.Source(SettingPrefix), Value: s.Prefix, Reason: err.Error()}
 			}
 		}

@@ -319,8 +319,8 @@ func ResolveSettings(opts Options, getenv func(string) string) (Settings, error)
 		return Settings{}, bad(SettingHost, s.Host, err.Error())
 	}
 	if s.Prefix != "" {
-		if err := backend.ValidatePath(s.Prefix); err != nil {
-			return Settings{}, bad(SettingPrefix, s.Prefix, `must be a path such as "/sdp": it starts with "/", has no trailing "/", no empty segment and no spaces`)
+		if err := backend.ValidateWritePath(s.Prefix); err != nil {
+			return Settings{}, bad(SettingPrefix, s.Prefix, `must be a path such as "/sdp": it starts with "/", has no trailing "/", no empty segment and no control character`)
 		}
 	}
 	if (s.ClientCert == "") != (s.ClientKey == "") {

@@ -117,7 +117,7 @@ func TestResolveSettingsErrors(t *testing.T) {
 		{"bad protocol", Options{Protocol: "ftp"}, nil, SettingProtocol, `protocol "ftp" (from option)`},
 		{"prefix without slash", Options{}, map[string]string{EnvPrefix: "sdp"}, SettingPrefix, `prefix "sdp" (from SDP_CONFIG_PREFIX): must be a path`},
 		{"prefix trailing slash", Options{Prefix: "/sdp/"}, nil, SettingPrefix, `prefix "/sdp/"`},
-		{"prefix with space", Options{Prefix: "/s p"}, nil, SettingPrefix, `prefix "/s p"`},
+		{"prefix with a tab", Options{Prefix: "/s\tp"}, nil, SettingPrefix, `prefix "/s\tp"`},
 		{"host is a url", Options{Host: "http://h:1"}, nil, SettingHost, `not a URL`},
 		{"endpoint bad port", Options{}, map[string]string{EnvEndpoints: "a:x"}, SettingEndpoints, `endpoints "a:x" (from SDP_CONFIG_ENDPOINTS)`},
 		{"endpoint scheme mismatch", Options{Endpoints: []string{"https://a:1"}}, nil, SettingEndpoints, `does not match protocol "http"`},

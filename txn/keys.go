@@ -171,16 +171,33 @@ func rangeCovers(outer, inner backend.Range) bool {
 // validPath is backend.ValidatePath with a fast path for the common case of
 // a printable-ASCII path, which it accepts by the same rules.
 func validPath(path string) error {
+	if plainPath(path) {
+		return nil
+	}
+	return backend.ValidatePath(path)
+}
+
+// validWritePath is backend.ValidateWritePath with validPath's fast path.
+func validWritePath(path string) error {
+	if plainPath(path) {
+		return nil
+	}
+	return backend.ValidateWritePath(path)
+}
+
+// plainPath reports whether path is a valid key path of printable ASCII
+// with no space: one that every path rule accepts.
+func plainPath(path string) bool {
 	if len(path) < 2 || path[0] != '/' || path[len(path)-1] == '/' {
-		return backend.ValidatePath(path)
+		return false
 	}
 	prev := byte(0)
 	for i := 0; i < len(path); i++ {
 		c := path[i]
 		if c <= ' ' || c >= 0x7f || (c == '/' && prev == '/') {
-			return backend.ValidatePath(path)
+			return false
 		}
 		prev = c
 	}
-	return nil
+	return true
 }

@@ -652,7 +652,7 @@ func TestInvalidArgumentsBeforeIO(t *testing.T) {
 			assert.Check(t, is.ErrorIs(err, backend.ErrInvalidPath))
 			_, err = tx.ListValues("//x", txn.ListOptions{})
 			assert.Check(t, is.ErrorIs(err, backend.ErrInvalidPath))
-			assert.Check(t, is.ErrorIs(tx.Create("/a b", "x"), backend.ErrInvalidPath))
+			assert.Check(t, is.ErrorIs(tx.Create("/a\nb", "x"), backend.ErrInvalidPath))
 			assert.Check(t, is.ErrorIs(tx.Update("/", "x"), backend.ErrInvalidPath))
 			assert.Check(t, is.ErrorIs(tx.Put("/a//b", "x"), backend.ErrInvalidPath))
 			assert.Check(t, is.ErrorIs(tx.Delete("x", txn.DeleteOptions{MustExist: true}), backend.ErrInvalidPath))

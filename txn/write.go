@@ -81,7 +81,10 @@ func (t *Txn) Delete(path string, opts DeleteOptions) error {
 }
 
 func (t *Txn) checkWrite(path, value string) error {
-	if err := t.check(path); err != nil {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if err := validWritePath(path); err != nil {
 		return err
 	}
 	return backend.ValidateValue(path, value)

@@ -183,7 +183,7 @@ func (b *Backend) checkSize(what string, cmps, thenOps, elseOps int) error {
 
 // checkPut validates the path and value of a put.
 func (b *Backend) checkPut(path, value string) error {
-	if err := backend.ValidatePath(path); err != nil {
+	if err := backend.ValidateWritePath(path); err != nil {
 		return err
 	}
 	return backend.ValidateValue(path, value)

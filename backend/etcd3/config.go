@@ -168,7 +168,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Prefix = ""
 	}
 	if c.Prefix != "" {
-		if err := backend.ValidatePath(c.Prefix); err != nil {
+		if err := backend.ValidateWritePath(c.Prefix); err != nil {
 			return c, fmt.Errorf("etcd3: Config.Prefix: %w", err)
 		}
 	}

@@ -18,7 +18,7 @@ func TestConfigDefaults(t *testing.T) {
 		c.Retry.MaxAttempts != 5 || c.Retry.InitialInterval != 50*time.Millisecond || c.Retry.MaxInterval != time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
-	for _, bad := range []string{"app", "/app/", "/a//b", "/a b"} {
+	for _, bad := range []string{"app", "/app/", "/a//b", "/a\nb"} {
 		if _, err := (Config{Prefix: bad}).withDefaults(); err == nil {
 			t.Errorf("prefix %q accepted", bad)
 		}

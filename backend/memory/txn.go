@@ -180,6 +180,15 @@ func (b *Backend) validPath(p string) error {
 	return backend.ValidatePath(p)
 }
 
+// validWritePath checks the path of a put, with validPath's fast path.
+// The caller holds b.mu exclusively.
+func (b *Backend) validWritePath(p string) error {
+	if b.recordOf(p) != nil {
+		return nil
+	}
+	return backend.ValidateWritePath(p)
+}
+
 // recordOf returns the record of path, or nil, remembering it: a commit
 // looks the same key up several times (check, compare, put). The caller
 // holds b.mu exclusively.
@@ -272,7 +281,7 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 				if op.Range.Prefix {
 					return p, fmt.Errorf("%w: a put needs a key, not a prefix range", backend.ErrInvalidTxn)
 				}
-				if err := b.validPath(p); err != nil {
+				if err := b.validWritePath(p); err != nil {
 					return p, err
 				}
 				if err := backend.ValidateValue(p, op.Value); err != nil {

@@ -29,6 +29,12 @@ func TestInteropWithDebianEtcd(t *testing.T) {
 	d.Etcdctl(t, "put", "2/pb/y", "from etcdctl")
 	d.Etcdctl(t, "put", "3/pb/y/state", `{"status": "WAITING"}`)
 	assert.Equal(t, b.ok("get", "/pb/y"), "from etcdctl\n")
+	// Ids as ska-sdp-config writes them, with a space or a "%".
+	d.Etcdctl(t, "put", "2/sa/sub 01", "one")
+	d.Etcdctl(t, "put", "2/sa/a%b", "two")
+	assert.Equal(t, b.ok("get", "/sa/sub 01"), "one\n")
+	assert.Equal(t, b.ok("get", "/sa/a%b"), "two\n")
+	b.ok("delete", "-R", "--yes", "/sa")
 	assert.Equal(t, b.ok("ls", "/pb"), "/pb/x\n/pb/y\n/pb/y/\n")
 	assert.Equal(t, b.ok("ls", "-R", "--values", "/pb"), "/pb/x  {\"a\":\"ü\",\"b\":[1,2]}\n/pb/y  from etcdctl\n/pb/y/state  {\"status\":\"WAITING\"}\n")
 

@@ -82,7 +82,7 @@ func TestPathsEscapeAndRoundTrip(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 	p := netobj.Paths{Root: "/net"}
-	assert.Equal(t, p.Desired("rack 1/host", netobj.KindAddress, "eth0,10.0.0.1/24"), "/net/rack%201%2Fhost/desired/address/eth0,10.0.0.1%2F24")
+	assert.Equal(t, p.Desired("rack 1/host", netobj.KindAddress, "eth0,10.0.0.1/24"), "/net/rack 1%2Fhost/desired/address/eth0,10.0.0.1%2F24")
 	assert.Equal(t, p.Observed("h", netobj.KindRoute, "10.0.0.0/8"), "/net/h/observed/route/10.0.0.0%2F8")
 	assert.Equal(t, p.Alive("h"), "/net/h/alive")
 	err := c.Txn(ctx, func(tx *config.Txn) error {

@@ -18,11 +18,16 @@ var pathCases = []testCase{
 
 // badKeyPaths break the key path rules (see backend.ValidatePath).
 var badKeyPaths = []string{
-	"", "pb", "pb/x", "/", "/pb/", "//pb", "/pb//x", "/p b", "/pb\n", "/pb\t", "/pb/\xff", "/pb/\u00a0",
+	"", "pb", "pb/x", "/", "/pb/", "//pb", "/pb//x", "/pb/\xff",
 }
 
+// badWritePaths are valid key paths (another program can write them, and
+// they can be read) that sdpconfig does not write: see
+// backend.ValidateWritePath.
+var badWritePaths = []string{"/pb\n", "/pb\t", "/pb/a\x00b", "/pb/\x7f"}
+
 // badPrefixes break the prefix rules (see backend.ValidatePrefix).
-var badPrefixes = []string{"", "pb", "//", "/pb//", "/p b", "/pb/\xff"}
+var badPrefixes = []string{"", "pb", "//", "/pb//", "/pb/\xff"}
 
 // testInvalidKeyPaths: every method taking a key path rejects a bad one
 // with ErrInvalidPath naming it, and writes nothing.
@@ -44,6 +49,21 @@ func testInvalidKeyPaths(h *harness) {
 		h.wantErr(fmt.Sprintf("Watch(Key(%q))", p), err, backend.ErrInvalidPath, p)
 		if ws != nil {
 			_ = ws.Close()
+		}
+	}
+	for _, p := range badWritePaths {
+		_, err := h.b.Create(h.ctx, p, "v", backend.NoLease)
+		h.wantErr(fmt.Sprintf("Create(%q)", p), err, backend.ErrInvalidPath, p)
+		_, err = h.b.Update(h.ctx, p, "v")
+		h.wantErr(fmt.Sprintf("Update(%q)", p), err, backend.ErrInvalidPath, p)
+		_, err = h.b.Commit(h.ctx, backend.Txn{Then: []backend.Op{backend.Put(p, "v", backend.NoLease)}})
+		h.wantErr(fmt.Sprintf("Commit(Put(%q))", p), err, backend.ErrInvalidPath, p)
+		// Reading and deleting such a key is allowed: another program may
+		// have written it.
+		_, _, err = h.b.Get(h.ctx, p, 0)
+		h.wantErr(fmt.Sprintf("Get(%q)", p), err, backend.ErrNotFound, p)
+		if _, err = h.b.Delete(h.ctx, p, backend.DeleteOptions{}); err != nil {
+			h.Errorf("Delete(%q) = %v, want nil", p, err)
 		}
 	}
 	h.wantRev(before, "after rejected calls")
@@ -117,8 +137,8 @@ func testInvalidCommitPaths(h *harness) {
 			If:   []backend.Compare{{Range: backend.PrefixAt("/pb/x/", 1), Target: backend.Version, Op: backend.Equal}},
 			Then: []backend.Op{good},
 		}},
-		{"put to bad key in Then", "/pb/a b", backend.Txn{
-			Then: []backend.Op{good, backend.Put("/pb/a b", "x", backend.NoLease)},
+		{"put to bad key in Then", "/pb/a\nb", backend.Txn{
+			Then: []backend.Op{good, backend.Put("/pb/a\nb", "x", backend.NoLease)},
 		}},
 		{"put to bad key in Else", "pb/x", backend.Txn{
 			Then: []backend.Op{good},
@@ -172,6 +192,7 @@ func testInvalidValues(h *harness) {
 func testValidPathsRoundTrip(h *harness) {
 	ps := []string{
 		"/a", "/pb/é", "/pb/日本/語", "/pb/x.y-z_w~", "/pb/10.0.0.1%2F24", "/pb/@:=+,;!'()*", "/pb/%-",
+		"/pb/sub 01", "/pb/a%b", "/pb/50%", "/pb/\u00a0", // as ska-sdp-config writes ids
 		"/pb/" + strings.Repeat("s", 200),
 	}
 	for _, p := range ps {
@@ -185,8 +206,8 @@ func testValidPathsRoundTrip(h *harness) {
 	}
 	res := h.list("/pb/", backend.ListOptions{Recurse: 1, WithValues: true})
 	h.wantPaths(`List("/pb/", Recurse 1)`, res.KVs,
-		"/pb/%-", "/pb/10.0.0.1%2F24", "/pb/@:=+,;!'()*", "/pb/"+strings.Repeat("s", 200),
-		"/pb/x.y-z_w~", "/pb/é", "/pb/日本/語")
+		"/pb/%-", "/pb/10.0.0.1%2F24", "/pb/50%", "/pb/@:=+,;!'()*", "/pb/a%b", "/pb/"+strings.Repeat("s", 200),
+		"/pb/sub 01", "/pb/x.y-z_w~", "/pb/\u00a0", "/pb/é", "/pb/日本/語")
 }
 
 // testValuesRoundTrip: values are stored byte for byte, and an empty value
