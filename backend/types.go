@@ -156,6 +156,10 @@ type Op struct {
 	Range Range
 	Value string  // OpPut only
 	Lease LeaseID // OpPut only; NoLease detaches the key from any lease
+	// Binary (OpPut only) lets Value be any bytes, not only UTF-8: for
+	// restoring exactly what another program wrote (etcdctl can write any
+	// bytes), as sdpcfg import does. Everything else writes UTF-8.
+	Binary bool
 }
 
 // Put returns an Op writing value to path, attached to lease (or NoLease).

@@ -236,7 +236,10 @@ func (b *Backend) ops(ops []backend.Op) ([]clientv3.Op, error) {
 				return nil, backend.WrapPath("commit", op.Range.Path,
 					fmt.Errorf("%w: a put needs a key, not a prefix range", backend.ErrInvalidTxn))
 			}
-			if err := b.checkPut(op.Range.Path, op.Value); err != nil {
+			if err := backend.ValidateWritePath(op.Range.Path); err != nil {
+				return nil, err
+			}
+			if err := backend.ValidateValue(op.Range.Path, op.Value); err != nil && !op.Binary {
 				return nil, err
 			}
 			key := b.ks.key(op.Range.Path)

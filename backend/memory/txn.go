@@ -284,7 +284,7 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 				if err := b.validWritePath(p); err != nil {
 					return p, err
 				}
-				if err := backend.ValidateValue(p, op.Value); err != nil {
+				if err := backend.ValidateValue(p, op.Value); err != nil && !op.Binary {
 					return p, err
 				}
 				size += keySize(op.Range) + len(op.Value)

@@ -23,7 +23,10 @@ grow with the tree.
 In JSON, a value that is ska-sdp-config JSON (an object, array, number,
 boolean or null written with sorted keys and a 2-space indent) is written
 as JSON, every other value as a string. In YAML every value is a string.
-Either way, export then import reproduces every value byte for byte.
+A value that is not UTF-8 (etcdctl can write any bytes) is written as
+{"$base64": "..."}, its bytes in base64, which import turns back into
+those bytes. Either way, export then import reproduces every value byte
+for byte.
 
 Examples:
   sdpcfg export /pb > pb.json

@@ -93,12 +93,13 @@ func (h *harness) ok(args ...string) string {
 	return r.out
 }
 
-// put writes keys straight into the store.
+// put writes keys straight into the store, any bytes, as etcdctl can.
 func (h *harness) put(kvs ...string) int64 {
 	h.t.Helper()
 	var rev int64
 	for i := 0; i+1 < len(kvs); i += 2 {
-		r, err := h.mem.Commit(context.Background(), backend.Txn{Then: []backend.Op{backend.Put(kvs[i], kvs[i+1], backend.NoLease)}})
+		op := backend.Op{Kind: backend.OpPut, Range: backend.Key(kvs[i]), Value: kvs[i+1], Binary: true}
+		r, err := h.mem.Commit(context.Background(), backend.Txn{Then: []backend.Op{op}})
 		assert.NilError(h.t, err)
 		rev = r.Revision
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
@@ -31,9 +32,12 @@ The whole file is read and checked first: a syntax error, a duplicate or an
 invalid path is reported with its line, and nothing is written. The keys
 are then written in transactions of at most the server's limit of
 operations per transaction (128 on a default etcd), each one atomic, a few
-in flight at once; if the import stops half-way, the transactions already
-committed stay, and running the import again completes it. A progress bar is shown on a
-terminal for large trees.
+in flight at once. If the import stops half-way (an error, or Ctrl-C, which
+lets the transactions in flight finish), the transactions committed stay:
+it says how many keys it wrote and the first key, in the file's order, not
+known to be written, and running the import again completes it. A value
+{"$base64": "..."} is written as the bytes it holds (see export). A
+progress bar is shown on a terminal for large trees.
 
 Examples:
   sdpcfg export /pb > pb.json && sdpcfg import pb.json
@@ -99,6 +103,9 @@ type importItem struct {
 	Keys         int   `json:"keys"`
 	Transactions int   `json:"transactions"`
 	Revision     int64 `json:"revision"`
+	// FirstUnwritten is the path of the first entry, in the file's order,
+	// not known to be written ("" when all are): every entry before it is.
+	FirstUnwritten string `json:"first_unwritten,omitempty"`
 }
 
 func (o *importOptions) run(ctx context.Context) error {
@@ -123,7 +130,8 @@ func (o *importOptions) run(ctx context.Context) error {
 	}
 	bar.done()
 	if err != nil {
-		return fmt.Errorf("import %s: %w (%d of %d keys written; run the import again to complete it)", o.displayName(), err, res.Keys, len(o.entries))
+		return fmt.Errorf("import %s: %w (%d of %d keys written, every key before %q among them; run the import again to complete it)",
+			o.displayName(), err, res.Keys, len(o.entries), res.FirstUnwritten)
 	}
 	p := newPrinter(o.g.output, o.g.env.out, shapeOne)
 	p.print(res, func(w io.Writer) {
@@ -139,18 +147,24 @@ const importWindow = 4
 
 // importEntries writes entries in commits of at most batch puts, up to
 // importWindow of them in flight, each bounded by timeout, calling
-// progress with the number written so far. On an error it stops sending
-// new commits and returns the first error, with the counts of the commits
-// that succeeded.
+// progress with the number written so far. On an error, or when ctx ends
+// (an interrupt), it sends no new commit but lets those in flight finish,
+// so that the counts it returns are exactly those of the commits that took
+// effect; it returns the first error (ctx's, for an interrupt).
 func importEntries(ctx context.Context, b backend.Backend, entries []entry, batch int, timeout time.Duration, progress func(int)) (importItem, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	stop, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Commits in flight are not cut by the interrupt: a cut commit may
+	// have taken effect all the same (its outcome unknown), and the count
+	// would be wrong.
+	commitCtx := context.WithoutCancel(ctx)
 	starts := make(chan int)
 	var (
 		mu       sync.Mutex
 		res      importItem
 		firstErr error
 		wg       sync.WaitGroup
+		written  = make([]bool, (len(entries)+batch-1)/batch) // by batch
 	)
 	for w := 0; w < importWindow; w++ {
 		wg.Add(1)
@@ -160,9 +174,13 @@ func importEntries(ctx context.Context, b backend.Backend, entries []entry, batc
 			for start := range starts {
 				ops = ops[:0]
 				for _, e := range entries[start:min(start+batch, len(entries))] {
-					ops = append(ops, backend.Put(e.path, e.value, backend.NoLease))
+					op := backend.Put(e.path, e.value, backend.NoLease)
+					// Only a {"$base64": ...} value can hold bytes that
+					// are not UTF-8: the bytes another program wrote.
+					op.Binary = !utf8.ValidString(e.value)
+					ops = append(ops, op)
 				}
-				cctx, ccancel := context.WithTimeout(ctx, timeout)
+				cctx, ccancel := context.WithTimeout(commitCtx, timeout)
 				r, err := b.Commit(cctx, backend.Txn{Then: ops})
 				ccancel()
 				mu.Lock()
@@ -172,6 +190,7 @@ func importEntries(ctx context.Context, b backend.Backend, entries []entry, batc
 						cancel()
 					}
 				} else {
+					written[start/batch] = true
 					res.Keys += len(ops)
 					res.Transactions++
 					res.Revision = max(res.Revision, r.Revision)
@@ -185,7 +204,7 @@ send:
 	for start := 0; start < len(entries); start += batch {
 		select {
 		case starts <- start:
-		case <-ctx.Done():
+		case <-stop.Done():
 			break send
 		}
 	}
@@ -193,6 +212,13 @@ send:
 	wg.Wait()
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
+	}
+	res.FirstUnwritten = ""
+	for i, ok := range written {
+		if !ok {
+			res.FirstUnwritten = entries[i*batch].path
+			break
+		}
 	}
 	return res, firstErr
 }

@@ -17,12 +17,17 @@ package main
 // boolean, null) is stored as ska-sdp-config writes JSON (config.Marshal).
 // Export writes a value as JSON when it is exactly that form, and as a
 // string otherwise; in YAML it writes every value as a string, because YAML
-// does not keep the text of numbers (1.0). Either way, exporting and
-// importing reproduces every value byte for byte.
+// does not keep the text of numbers (1.0). A value that is not UTF-8
+// (etcdctl can write any bytes) is written in both as an object holding
+// only its bytes in base64, {"$base64": "..."}, which import turns back
+// into those bytes; a UTF-8 value that has that very form is written as a
+// string. Either way, exporting and importing reproduces every value byte
+// for byte.
 
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +36,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	yaml2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
@@ -67,10 +73,19 @@ func (t *treeWriter) quote(s string) []byte {
 	return bytes.TrimSuffix(t.buf.Bytes(), []byte("\n"))
 }
 
+// base64Tag is the one key of the object that stands for bytes that are
+// not UTF-8 in a tree.
+const base64Tag = "$base64"
+
 // add writes one key.
 func (t *treeWriter) add(path, value string) error {
+	binary := !utf8.ValidString(value)
 	if t.format == outYAML {
-		b, err := yaml.Marshal(map[string]string{path: value})
+		var v any = value
+		if binary {
+			v = map[string]string{base64Tag: base64.StdEncoding.EncodeToString([]byte(value))}
+		}
+		b, err := yaml.Marshal(map[string]any{path: v})
 		if err != nil {
 			return err
 		}
@@ -86,7 +101,13 @@ func (t *treeWriter) add(path, value string) error {
 	t.n++
 	t.w.Write(t.quote(path))
 	t.w.WriteString(": ")
-	if canonicalJSON(value) {
+	switch {
+	case binary:
+		t.w.WriteString(`{"` + base64Tag + `": "`)
+		t.w.WriteString(base64.StdEncoding.EncodeToString([]byte(value)))
+		_, err := t.w.WriteString(`"}`)
+		return err
+	case canonicalJSON(value) && !isBase64Tag(json.RawMessage(value)):
 		_, err := t.w.WriteString(strings.ReplaceAll(value, "\n", "\n  "))
 		return err
 	}
@@ -302,9 +323,42 @@ func eofIsUnexpected(err error) error {
 	return err
 }
 
+// isBase64Tag reports whether raw is an object whose only key is
+// base64Tag, with a string value.
+func isBase64Tag(raw json.RawMessage) bool {
+	_, ok := base64TagBytes(raw)
+	return ok
+}
+
+// base64TagBytes returns the bytes of a tagged value, {"$base64": "..."};
+// ok is false for anything else (bad base64 is then an error of ok true).
+func base64TagBytes(raw json.RawMessage) (b []byte, ok bool) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || t[0] != '{' || !bytes.Contains(t, []byte(base64Tag)) {
+		return nil, false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(t, &m) != nil || len(m) != 1 {
+		return nil, false
+	}
+	var s string
+	if json.Unmarshal(m[base64Tag], &s) != nil {
+		return nil, false
+	}
+	return []byte(s), true
+}
+
 // treeValue returns what to store for a value of the tree: a string as
-// is, anything else as ska-sdp-config JSON.
+// is, the bytes of a {"$base64": "..."} object, anything else as
+// ska-sdp-config JSON.
 func treeValue(raw json.RawMessage) (string, error) {
+	if enc, ok := base64TagBytes(raw); ok {
+		b, err := base64.StdEncoding.DecodeString(string(enc))
+		if err != nil {
+			return "", fmt.Errorf("%s: not base64: %w", base64Tag, err)
+		}
+		return string(b), nil
+	}
 	if len(raw) > 0 && raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {

@@ -236,6 +236,13 @@ func testValuesRoundTrip(h *harness) {
 			h.Errorf("List value of %q = %q, want %q", kv.Path, trunc(kv.Value), trunc(vals[kv.Path]))
 		}
 	}
+	// A Binary put stores any bytes, as another program may have.
+	const raw = "ok\xff\xfe\x00"
+	if _, err := h.b.Commit(h.ctx, backend.Txn{Then: []backend.Op{{Kind: backend.OpPut, Range: backend.Key("/v/binary"), Value: raw, Binary: true}}}); err != nil {
+		h.Errorf("Commit of a Binary put: %v", err)
+	} else if got := h.get("/v/binary").Value; got != raw {
+		h.Errorf("Get(/v/binary).Value = %q, want %q", got, raw)
+	}
 }
 
 func trunc(s string) string {
