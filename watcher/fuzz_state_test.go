@@ -10,22 +10,25 @@ import (
 	"github.com/sdpconfig/sdpconfig/backend"
 )
 
+// fuzzKey is the key FuzzDecodeEntry's records are checked under.
+const fuzzKey = "/pb/a"
+
 // FuzzDecodeEntry checks the decoding of one key record of a Mirror state
 // file on any bytes: nothing panics, and a record that decodes encodes to
 // one that decodes to the same entry.
 func FuzzDecodeEntry(f *testing.F) {
-	f.Add(encodeEntry(entry{value: `{"a": 1}`, create: 3, mod: 7, version: 2, lease: 42}))
-	f.Add(encodeEntry(entry{value: "", create: 1, mod: 1, version: 1}))
-	f.Add(encodeEntry(entry{value: "é", create: 1 << 40, mod: 1 << 41, version: 9, lease: -1}))
+	f.Add(encodeEntry(fuzzKey, entry{value: `{"a": 1}`, create: 3, mod: 7, version: 2, lease: 42}))
+	f.Add(encodeEntry(fuzzKey, entry{value: "", create: 1, mod: 1, version: 1}))
+	f.Add(encodeEntry(fuzzKey, entry{value: "é\xff", create: 1 << 40, mod: 1 << 41, version: 9, lease: -1}))
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{1, 1, 1, 0, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := decodeEntry(b)
+		e, err := decodeEntry([]byte(fuzzKey), b)
 		if err != nil {
 			return
 		}
-		back, err := decodeEntry(encodeEntry(e))
+		back, err := decodeEntry([]byte(fuzzKey), encodeEntry(fuzzKey, e))
 		if err != nil || back != e {
 			t.Fatalf("entry %+v encodes to a record that decodes to %+v, %v", e, back, err)
 		}

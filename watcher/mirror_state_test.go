@@ -374,16 +374,16 @@ func TestMirrorStateMismatch(t *testing.T) {
 	t.Run("format version", func(t *testing.T) {
 		state := filepath.Join(t.TempDir(), "mirror.db")
 		writeBolt(t, state, map[string]map[string]string{
-			"meta": {"kind": "sdpconfig/watcher.Mirror", "format": "2", "prefix": "/pb/", "cookie": "5"},
+			"meta": {"kind": "sdpconfig/watcher.Mirror", "format": "99", "prefix": "/pb/", "cookie": "5"},
 			"keys": {"/pb/a": "some future layout"},
 		})
 		before := fileHash(t, state)
 		_, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: state})
 		var mm *watcher.StateMismatchError
 		assert.Assert(t, errors.As(err, &mm), "%v", err)
-		assert.Equal(t, mm.StoredFormat, 2)
+		assert.Equal(t, mm.StoredFormat, 99)
 		assert.Equal(t, mm.WantFormat, watcher.StateFormat)
-		assert.ErrorContains(t, err, "format 2")
+		assert.ErrorContains(t, err, "format 99")
 		assert.Equal(t, fileHash(t, state), before)
 
 		rec := newRecorder()
@@ -460,7 +460,7 @@ func TestMirrorCorruptStateFile(t *testing.T) {
 			fi, err := os.Stat(path)
 			assert.NilError(t, err)
 			assert.NilError(t, os.Truncate(path, fi.Size()/2))
-		}, "damaged"},
+		}, "truncated"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -504,10 +504,18 @@ func writeBolt(t *testing.T, path string, buckets map[string]map[string]string) 
 				return err
 			}
 			for k, v := range kvs {
+				if name == "keys" {
+					v = watcher.SealRecord(k, v)
+				}
 				if err := b.Put([]byte(k), []byte(v)); err != nil {
 					return err
 				}
 			}
+		}
+		// Records and meta bucket get the checksums the package writes, so
+		// that what a test made is checked for what it means to test.
+		if meta := tx.Bucket([]byte("meta")); meta != nil && string(meta.Get([]byte("format"))) == fmt.Sprint(watcher.StateFormat) {
+			return watcher.SealMeta(meta, len(buckets["keys"]))
 		}
 		return nil
 	}))

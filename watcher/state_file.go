@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -19,7 +19,11 @@ import (
 // StateFormat is the version of the state file layout this package writes
 // and reads. A file of another version is refused (ErrStateMismatch) or,
 // with MirrorOptions.WipeOnMismatch, wiped.
-const StateFormat = 1
+//
+// Format 2 added checksums: each record carries a CRC-32C of its key and
+// bytes, and the meta bucket a CRC-32C of its entries, which include the
+// number of keys.
+const StateFormat = 2
 
 // stateKind marks a bbolt file as a mirror state file.
 const stateKind = "sdpconfig/watcher.Mirror"
@@ -36,6 +40,10 @@ var (
 	metaFormat = []byte("format")
 	metaPrefix = []byte("prefix")
 	metaCookie = []byte("cookie")
+	metaCount  = []byte("count") // the number of records in the keys bucket
+	metaSum    = []byte("sum")   // CRC-32C of every other meta entry
+
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
 )
 
 // Errors of the state file.
@@ -190,7 +198,33 @@ func initState(tx *bolt.Tx, prefix string) error {
 			return err
 		}
 	}
-	return nil
+	return putCount(meta, 0)
+}
+
+// putCount records the number of keys and seals the meta bucket with its
+// checksum. Every write of the meta bucket ends with it.
+func putCount(meta *bolt.Bucket, n int64) error {
+	if err := meta.Put(metaCount, strconv.AppendInt(nil, n, 10)); err != nil {
+		return err
+	}
+	return meta.Put(metaSum, binary.BigEndian.AppendUint32(nil, metaChecksum(meta)))
+}
+
+// metaChecksum returns the CRC-32C of the meta bucket's entries but the
+// checksum itself, each as its key's and value's lengths and bytes.
+func metaChecksum(meta *bolt.Bucket) uint32 {
+	h := crc32.New(castagnoli)
+	c := meta.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if string(k) == string(metaSum) {
+			continue
+		}
+		h.Write(binary.AppendUvarint(nil, uint64(len(k))))
+		h.Write(k)
+		h.Write(binary.AppendUvarint(nil, uint64(len(v))))
+		h.Write(v)
+	}
+	return h.Sum32()
 }
 
 // wipeStateFile replaces the content of a valid state file of another
@@ -223,11 +257,16 @@ func wipeStateFile(path, prefix string) (*stateFile, error) {
 }
 
 // readStateFile checks the file read-only and returns its keys. A damaged
-// bbolt file can make bbolt panic, or fault on its mapped memory; both
-// become ErrStateCorrupt. The checks run on this goroutine first (open,
-// then a walk of every key), so that bbolt's own Check, which runs on a
-// goroutine of its own, only reads pages already proven readable.
+// bbolt file can make bbolt panic, fault on its mapped memory or loop on a
+// page that points at itself, so the file's pages are walked in memory
+// first (walkPages), before bbolt maps it; a panic or fault that gets past
+// that becomes ErrStateCorrupt too. Then every record and the meta bucket
+// are checked against their checksums, and bbolt's own Check, which runs
+// on a goroutine of its own, reads only pages already proven readable.
 func readStateFile(path, prefix string) (st *state, err error) {
+	if err := walkPages(path); err != nil {
+		return nil, err
+	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -343,6 +382,11 @@ func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 	if err != nil {
 		return nil, corrupt(path, "bad format version %q", rawFormat)
 	}
+	if format == StateFormat {
+		if sum := meta.Get(metaSum); len(sum) != 4 || binary.BigEndian.Uint32(sum) != metaChecksum(meta) {
+			return nil, corrupt(path, "the checksum of its meta bucket does not match")
+		}
+	}
 	storedPrefix := meta.Get(metaPrefix)
 	if storedPrefix == nil {
 		return nil, corrupt(path, "no prefix")
@@ -360,11 +404,17 @@ func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 			return nil, corrupt(path, "bad cookie %q", c)
 		}
 	}
+	rawCount := meta.Get(metaCount)
+	count, err := strconv.ParseInt(string(rawCount[:min(len(rawCount), 20)]), 10, 64)
+	if err != nil || count < 0 || len(rawCount) > 20 {
+		return nil, corrupt(path, "bad key count %q", clip(rawCount))
+	}
 	st := newState()
 	keys := tx.Bucket(bucketKeys)
 	if keys == nil {
 		return nil, corrupt(path, "no %q bucket", bucketKeys)
 	}
+	var n int64
 	err = keys.ForEach(func(k, v []byte) error {
 		if len(k) > bolt.MaxKeySize {
 			return corrupt(path, "key %q is too long", clip(k))
@@ -379,7 +429,8 @@ func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 		if int64(len(v)) > tx.Size() {
 			return corrupt(path, "key %q claims a value longer than the file", clip(k))
 		}
-		e, err := decodeEntry(v)
+		n++
+		e, err := decodeEntry(k, v)
 		if err != nil {
 			return corrupt(path, "key %q: %v", p, err)
 		}
@@ -394,22 +445,38 @@ func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n != count {
+		return nil, corrupt(path, "%d keys, but its meta bucket says %d", n, count)
+	}
 	st.rev = cookie
 	return st, nil
 }
 
-// encodeEntry returns e as uvarint mod, create, version, varint lease, then
-// the value's bytes.
-func encodeEntry(e entry) []byte {
-	b := make([]byte, 0, 4*binary.MaxVarintLen64+len(e.value))
+// encodeEntry returns the record of e at path: a CRC-32C (big-endian) of
+// path and of what follows, then uvarint mod, create, version, varint
+// lease, then the value's bytes.
+func encodeEntry(path string, e entry) []byte {
+	b := make([]byte, 4, 4+4*binary.MaxVarintLen64+len(e.value))
 	b = binary.AppendUvarint(b, uint64(e.mod))
 	b = binary.AppendUvarint(b, uint64(e.create))
 	b = binary.AppendUvarint(b, uint64(e.version))
 	b = binary.AppendVarint(b, int64(e.lease))
-	return append(b, e.value...)
+	b = append(b, e.value...)
+	binary.BigEndian.PutUint32(b, recordChecksum([]byte(path), b[4:]))
+	return b
 }
 
-func decodeEntry(b []byte) (entry, error) {
+// recordChecksum is the CRC-32C of a record's key and body.
+func recordChecksum(key, body []byte) uint32 {
+	return crc32.Update(crc32.Checksum(key, castagnoli), castagnoli, body)
+}
+
+// decodeEntry checks and decodes the record of key.
+func decodeEntry(key, b []byte) (entry, error) {
+	if len(b) < 4 || binary.BigEndian.Uint32(b) != recordChecksum(key, b[4:]) {
+		return entry{}, errors.New("the record's checksum does not match")
+	}
+	b = b[4:]
 	var nums [3]int64
 	for i := range nums {
 		u, n := binary.Uvarint(b)
@@ -427,9 +494,6 @@ func decodeEntry(b []byte) (entry, error) {
 	if e.create <= 0 || e.mod < e.create || e.version <= 0 {
 		return entry{}, fmt.Errorf("bad revisions (create %d, mod %d, version %d)", e.create, e.mod, e.version)
 	}
-	if !utf8.Valid(b) {
-		return entry{}, errors.New("value is not valid UTF-8")
-	}
 	e.value = string(b)
 	return e, nil
 }
@@ -442,12 +506,23 @@ func (f *stateFile) commit(changes []change, cookie int64) error {
 	}
 	err := f.db.Update(func(tx *bolt.Tx) error {
 		keys, meta := tx.Bucket(bucketKeys), tx.Bucket(bucketMeta)
+		count, err := strconv.ParseInt(string(meta.Get(metaCount)), 10, 64)
+		if err != nil {
+			return fmt.Errorf("key count: %w", err)
+		}
 		for _, c := range changes {
-			var err error
+			k := []byte(c.path)
+			had := keys.Get(k) != nil
 			if c.del {
-				err = keys.Delete([]byte(c.path))
+				err = keys.Delete(k)
+				if had {
+					count--
+				}
 			} else {
-				err = keys.Put([]byte(c.path), encodeEntry(c.e))
+				err = keys.Put(k, encodeEntry(c.path, c.e))
+				if !had {
+					count++
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("%q: %w", c.path, err)
@@ -455,11 +530,14 @@ func (f *stateFile) commit(changes []change, cookie int64) error {
 		}
 		switch {
 		case cookie == clearCookie:
-			return meta.Delete(metaCookie)
+			err = meta.Delete(metaCookie)
 		case cookie > 0:
-			return meta.Put(metaCookie, strconv.AppendInt(nil, cookie, 10))
+			err = meta.Put(metaCookie, strconv.AppendInt(nil, cookie, 10))
 		}
-		return nil
+		if err != nil {
+			return err
+		}
+		return putCount(meta, count)
 	})
 	if err != nil {
 		return fmt.Errorf("watcher: writing state file %q: %w", f.path, err)
