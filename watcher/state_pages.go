@@ -26,14 +26,15 @@ const (
 	metaLen         = 56 // the meta fields before the checksum
 	branchFlag      = 0x01
 	leafFlag        = 0x02
+	freelistFlag    = 0x10
 	bucketLeafFlag  = 0x01
 	maxTreeDepth    = 64
 )
 
 // boltMeta is what walkPages needs of a meta page.
 type boltMeta struct {
-	pageSize       int64
-	root, hwm, txn uint64
+	pageSize                 int64
+	root, freelist, hwm, txn uint64
 }
 
 // walkPages checks the bbolt file at path before bbolt maps it: a damaged
@@ -60,6 +61,45 @@ func walkPages(path string) error {
 	w := pageWalker{data: data, pageSize: m.pageSize, pages: m.hwm, seen: make(map[uint64]bool)}
 	if err := w.page(m.root, 0); err != nil {
 		return corrupt(path, "%v", err)
+	}
+	if err := w.freelist(m.freelist); err != nil {
+		return corrupt(path, "%v", err)
+	}
+	return nil
+}
+
+// noFreelist is bbolt's page id for "no freelist page".
+const noFreelist = ^uint64(0)
+
+// freelist checks the freelist page: in the file, apart from the tree,
+// and holding no more ids than it has room for (bbolt reads them all when
+// it opens the file).
+func (w *pageWalker) freelist(id uint64) error {
+	if id == noFreelist {
+		return nil
+	}
+	if id < 2 || id >= w.pages {
+		return fmt.Errorf("freelist page %d is out of the file (%d pages)", id, w.pages)
+	}
+	off := int64(id) * w.pageSize
+	le := binary.LittleEndian
+	hdr := w.data[off:]
+	overflow := uint64(le.Uint32(hdr[12:]))
+	if le.Uint64(hdr) != id || le.Uint16(hdr[8:]) != freelistFlag || id+overflow >= w.pages {
+		return fmt.Errorf("freelist page %d is damaged", id)
+	}
+	for p := id; p <= id+overflow; p++ {
+		if w.seen[p] {
+			return fmt.Errorf("page %d is both in the tree and the freelist", p)
+		}
+	}
+	room := (int64(overflow+1)*w.pageSize - pageHeaderSize) / 8
+	count := int64(le.Uint16(hdr[10:]))
+	if count == 0xffff { // the real count is in the first id slot
+		count = int64(min(le.Uint64(hdr[pageHeaderSize:]), 1<<62)) + 1
+	}
+	if count > room {
+		return fmt.Errorf("freelist page %d claims %d ids, it has room for %d", id, count, room)
 	}
 	return nil
 }
@@ -106,7 +146,7 @@ func readMeta(data []byte, off int64) (boltMeta, bool) {
 	if ps < 1024 || ps > 1<<16 || ps&(ps-1) != 0 {
 		return boltMeta{}, false
 	}
-	return boltMeta{pageSize: ps, root: le.Uint64(b[16:]), hwm: le.Uint64(b[40:]), txn: le.Uint64(b[48:])}, true
+	return boltMeta{pageSize: ps, root: le.Uint64(b[16:]), freelist: le.Uint64(b[32:]), hwm: le.Uint64(b[40:]), txn: le.Uint64(b[48:])}, true
 }
 
 // pageWalker walks a B+tree of pages in memory.
