@@ -46,7 +46,7 @@ func stateFileSeed(f *testing.F) []byte {
 	err = sf.commit([]change{
 		{path: "/pb/a", e: entry{value: "1", create: 2, mod: 2, version: 1}},
 		{path: "/pb/b/c", e: entry{value: `{"x": "é"}`, create: 3, mod: 5, version: 3, lease: 7}},
-	}, 5)
+	}, 5, listMark{})
 	if cerr := sf.close(); err == nil {
 		err = cerr
 	}

@@ -37,11 +37,21 @@ func (m *Mirror) refresh(ctx context.Context, bo backoff.BackOff) error {
 // A store may read each depth separately (etcd does: one range per depth),
 // so when there is more than one page, the pages after the first ask only
 // for the depths that still hold keys.
+//
+// Each page records where the refresh has got to in the state file, so
+// that a Mirror restarted before the end goes on from there (at the same
+// revision, if it is not compacted by then) instead of listing again from
+// the start.
 func (m *Mirror) refreshOnce(ctx context.Context, bo backoff.BackOff) error {
 	var pinned int64
 	after := ""
 	depths := m.depths
-	for page := 0; ; page++ {
+	page := 0
+	if r := m.st.resume; r.rev > 0 {
+		m.st.resume = listMark{} // once: a compacted revision starts afresh
+		pinned, after, page = r.rev, r.after, 1
+	}
+	for ; ; page++ {
 		if page == 1 && len(depths) > 1 {
 			var err error
 			if depths, err = m.liveDepths(ctx, bo, pinned, after); err != nil {
@@ -81,7 +91,11 @@ func (m *Mirror) refreshOnce(ctx context.Context, bo backoff.BackOff) error {
 		if err == nil && !res.More && pinned > 0 {
 			cookie = pinned
 		}
-		if werr := m.persist(batch, cookie); werr != nil {
+		mark := listMark{}
+		if res.More && err == nil {
+			mark = listMark{rev: pinned, after: upTo}
+		}
+		if werr := m.persistPage(batch, cookie, mark); werr != nil {
 			return errors.Join(err, werr)
 		}
 		if err != nil {

@@ -74,15 +74,22 @@ func (m *Mirror) run(ctx context.Context) error {
 	caughtUp := false
 	for {
 		if refresh {
+			// A refresh the state file says was under way goes on at the
+			// revision it listed at: the changes since then follow, and
+			// RefreshDone waits for them.
+			resumed := m.st.resume.rev > 0
 			if err := m.refresh(ctx, bo); err != nil {
 				return err
 			}
-			refresh, caughtUp = false, true
-			if err := m.callRefreshDone(); err != nil {
-				return err
-			}
-			if m.opts.Mode == RefreshOnly {
-				return nil
+			refresh = false
+			if !resumed {
+				caughtUp = true
+				if err := m.callRefreshDone(); err != nil {
+					return err
+				}
+				if m.opts.Mode == RefreshOnly {
+					return nil
+				}
 			}
 		}
 		err := m.follow(ctx, &caughtUp, bo)
@@ -310,10 +317,15 @@ func (m *Mirror) record(batch []change, c change) []change {
 // persist writes batch and the cookie operation to the state file, if
 // there is one.
 func (m *Mirror) persist(batch []change, cookie int64) error {
+	return m.persistPage(batch, cookie, listMark{})
+}
+
+// persistPage is persist recording a refresh's progress too.
+func (m *Mirror) persistPage(batch []change, cookie int64, mark listMark) error {
 	if m.file == nil {
 		return nil
 	}
-	if err := m.file.commit(batch, cookie); err != nil {
+	if err := m.file.commit(batch, cookie, mark); err != nil {
 		return err
 	}
 	switch {

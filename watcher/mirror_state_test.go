@@ -246,14 +246,15 @@ func TestMirrorCallbackFailureDuringRefresh(t *testing.T) {
 	assert.Equal(t, cbErr.Callback, "Add")
 	assert.DeepEqual(t, rec.Lines(), []string{"add /pb/a=1", "add /pb/b=1", "add /pb/c=1"})
 
-	// No cookie was written: the restart refreshes, and says nothing of
-	// the keys already delivered.
+	// No cookie was written: the restart goes on with the refresh from
+	// the last page written, at its revision, says nothing of the keys
+	// already delivered, then follows the changes since.
 	put(t, s, "/pb/a", "2")
 	rec2 := newRecorder()
 	m2, err := watcher.NewMirror(s, "/pb/", rec2, watcher.MirrorOptions{StatePath: state, PageSize: 2, Mode: watcher.RefreshOnly})
 	assert.NilError(t, err)
 	assert.NilError(t, runToEnd(t, ctx, m2))
-	assert.DeepEqual(t, rec2.Lines(), []string{"change /pb/a 1->2", "add /pb/d=1", "add /pb/e=1", "done 5"})
+	assert.DeepEqual(t, rec2.Lines(), []string{"add /pb/d=1", "add /pb/e=1", "change /pb/a 1->2", "done 5"})
 }
 
 func TestMirrorRefreshDoneFailure(t *testing.T) {

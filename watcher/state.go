@@ -34,6 +34,7 @@ type state struct {
 	keys   map[string]entry
 	sorted pathIndex // every key of keys
 	rev    int64     // the revision the keys are consistent at; 0 before the first refresh
+	resume listMark  // with rev 0: where the refresh a state file records stopped
 }
 
 func newState() *state { return &state{keys: make(map[string]entry)} }

@@ -29,7 +29,7 @@ func damageFile(t *testing.T) ([]byte, *state) {
 		e := entry{value: fmt.Sprintf(`{"n": %d}`, i), create: int64(i + 2), mod: int64(i + 2), version: 1}
 		batch = append(batch, change{path: fmt.Sprintf("/pb/k%05d", i), e: e})
 		if len(batch) == 500 {
-			if err := sf.commit(batch, int64(i+2)); err != nil {
+			if err := sf.commit(batch, int64(i+2), listMark{}); err != nil {
 				t.Fatal(err)
 			}
 			batch = nil
@@ -38,7 +38,7 @@ func damageFile(t *testing.T) ([]byte, *state) {
 	// Two commits of the same cookie: the older meta page, which bbolt
 	// falls back to when the newer one is damaged, holds the same state.
 	for range 2 {
-		if err := sf.commit(nil, damageKeys+1); err != nil {
+		if err := sf.commit(nil, damageKeys+1, listMark{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -41,7 +41,10 @@ var (
 	metaPrefix = []byte("prefix")
 	metaCookie = []byte("cookie")
 	metaCount  = []byte("count") // the number of records in the keys bucket
-	metaSum    = []byte("sum")   // CRC-32C of every other meta entry
+	// metaListing marks a refresh under way: "<revision>:<last path>",
+	// the revision it lists at and the last path of its last page written.
+	metaListing = []byte("listing")
+	metaSum     = []byte("sum") // CRC-32C of every other meta entry
 
 	castagnoli = crc32.MakeTable(crc32.Castagnoli)
 )
@@ -96,6 +99,13 @@ type change struct {
 	path string
 	e    entry
 	del  bool
+}
+
+// listMark is where a refresh stopped: the revision it lists at and the
+// last path of the last page it wrote (rev 0: none).
+type listMark struct {
+	rev   int64
+	after string
 }
 
 // Cookie operations of stateFile.commit besides setting a revision.
@@ -448,6 +458,14 @@ func loadState(tx *bolt.Tx, path, prefix string) (*state, error) {
 	if n != count {
 		return nil, corrupt(path, "%d keys, but its meta bucket says %d", n, count)
 	}
+	if l := meta.Get(metaListing); l != nil && cookie == 0 {
+		rev, after, ok := strings.Cut(string(l[:min(len(l), bolt.MaxKeySize+21)]), ":")
+		r, err := strconv.ParseInt(rev, 10, 64)
+		if !ok || err != nil || r <= 0 || !strings.HasPrefix(after, prefix) {
+			return nil, corrupt(path, "bad listing mark %q", clip(l))
+		}
+		st.resume = listMark{rev: r, after: after}
+	}
 	st.rev = cookie
 	return st, nil
 }
@@ -499,9 +517,10 @@ func decodeEntry(key, b []byte) (entry, error) {
 }
 
 // commit writes changes and, as cookie says (a revision, keepCookie or
-// clearCookie), the cookie, in one transaction.
-func (f *stateFile) commit(changes []change, cookie int64) error {
-	if len(changes) == 0 && cookie == keepCookie {
+// clearCookie), the cookie, in one transaction. A mark (rev > 0) records
+// the refresh's progress; a cookie set ends it.
+func (f *stateFile) commit(changes []change, cookie int64, mark listMark) error {
+	if len(changes) == 0 && cookie == keepCookie && mark.rev == 0 {
 		return nil
 	}
 	err := f.db.Update(func(tx *bolt.Tx) error {
@@ -532,7 +551,12 @@ func (f *stateFile) commit(changes []change, cookie int64) error {
 		case cookie == clearCookie:
 			err = meta.Delete(metaCookie)
 		case cookie > 0:
-			err = meta.Put(metaCookie, strconv.AppendInt(nil, cookie, 10))
+			if err = meta.Put(metaCookie, strconv.AppendInt(nil, cookie, 10)); err == nil {
+				err = meta.Delete(metaListing)
+			}
+		}
+		if err == nil && mark.rev > 0 {
+			err = meta.Put(metaListing, []byte(strconv.FormatInt(mark.rev, 10)+":"+mark.after))
 		}
 		if err != nil {
 			return err
