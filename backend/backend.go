@@ -24,7 +24,12 @@ type Backend interface {
 
 	// Commit applies t atomically (see Txn). It fails with ErrTxnTooLarge
 	// when t has more compares or ops per branch than the store allows, and
-	// with ErrIndeterminate when the outcome is unknown.
+	// with ErrIndeterminate when the outcome is unknown. Its input is
+	// checked before any I/O in one order, on every backend: each compare,
+	// then each op of Then, then of Else (ErrInvalidPath, ErrInvalidValue,
+	// ErrInvalidTxn, naming the first bad one), and only then the size
+	// (ErrTxnTooLarge): a commit both too large and holding a bad path
+	// fails for the path.
 	Commit(ctx context.Context, t Txn) (TxnResult, error)
 
 	// Create writes a new key, attached to lease (or NoLease), and returns

@@ -22,9 +22,6 @@ import (
 // its sentinel.
 func (b *Backend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult, error) {
 	label := t.FirstPath()
-	if err := b.checkSize("commit", len(t.If), len(t.Then), len(t.Else)); err != nil {
-		return backend.TxnResult{}, backend.WrapPath("commit", label, err)
-	}
 	cmps := make([]clientv3.Cmp, len(t.If))
 	for i, c := range t.If {
 		cmp, err := b.compare(c)
@@ -40,6 +37,11 @@ func (b *Backend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult,
 	elseOps, err := b.ops(t.Else)
 	if err != nil {
 		return backend.TxnResult{}, err
+	}
+	// The size last, as backend.Backend.Commit says: a commit both too
+	// large and with a bad path fails for the path.
+	if err := b.checkSize("commit", len(t.If), len(t.Then), len(t.Else)); err != nil {
+		return backend.TxnResult{}, backend.WrapPath("commit", label, err)
 	}
 	resp, err := b.txn(ctx, cmps, thenOps, elseOps)
 	if err != nil {

@@ -151,6 +151,20 @@ func testInvalidCommitPaths(h *harness) {
 			Then: []backend.Op{good, backend.Delete(backend.PrefixAt("/pb//", 0))},
 		}},
 	}
+	// A commit both over the op limit and with a bad path fails for the
+	// path: content is checked before size (see backend.Backend.Commit).
+	if l, ok := h.b.(backend.Limiter); ok && l.MaxTxnOps() > 0 {
+		big := backend.Txn{}
+		for i := 0; i <= l.MaxTxnOps(); i++ {
+			big.Then = append(big.Then, backend.Put(fmt.Sprintf("/pb/big/%d", i), "x", backend.NoLease))
+		}
+		big.Then[len(big.Then)/2] = backend.Put("/pb/big//x", "x", backend.NoLease)
+		cases = append(cases, struct {
+			name string
+			path string
+			txn  backend.Txn
+		}{"bad key in a commit over the op limit", "/pb/big//x", big})
+	}
 	for _, c := range cases {
 		_, err := h.b.Commit(h.ctx, c.txn)
 		h.wantErr("Commit with "+c.name, err, backend.ErrInvalidPath, c.path)
