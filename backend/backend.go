@@ -34,6 +34,11 @@ type Backend interface {
 
 	// Create writes a new key, attached to lease (or NoLease), and returns
 	// the new revision. It fails with ErrCollision if the key exists.
+	//
+	// The revision returned with an error, by every method, is the store's
+	// current revision when the store answered no (ErrNotFound,
+	// ErrCollision, ErrVanished), and 0 when the request failed (a future
+	// or compacted revision, a bad argument, an unreachable store).
 	Create(ctx context.Context, path, value string, lease LeaseID) (int64, error)
 
 	// Update overwrites an existing key, keeping its lease, and returns the

@@ -153,7 +153,7 @@ func (b *Backend) Get(ctx context.Context, path string, rev int64) (backend.KeyV
 	}
 	at, err := b.readRev(rev)
 	if err != nil {
-		return backend.KeyValue{}, b.rev, backend.WrapPath("get", path, err)
+		return backend.KeyValue{}, 0, backend.WrapPath("get", path, err)
 	}
 	if rec != nil {
 		if v, ok := rec.at(at); ok {

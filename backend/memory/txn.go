@@ -44,7 +44,7 @@ func (b *Backend) Create(ctx context.Context, path, value string, lease backend.
 		return 0, backend.WrapPath("create", path, err)
 	}
 	if !res.Succeeded {
-		return 0, backend.WrapPath("create", path, backend.ErrCollision)
+		return res.Revision, backend.WrapPath("create", path, backend.ErrCollision)
 	}
 	return res.Revision, nil
 }
@@ -66,7 +66,7 @@ func (b *Backend) Update(ctx context.Context, path, value string) (int64, error)
 		return 0, backend.WrapPath("update", path, err)
 	}
 	if !res.Succeeded {
-		return 0, backend.WrapPath("update", path, backend.ErrVanished)
+		return res.Revision, backend.WrapPath("update", path, backend.ErrVanished)
 	}
 	return res.Revision, nil
 }

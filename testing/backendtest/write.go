@@ -17,6 +17,30 @@ var writeCases = []testCase{
 	{"DeleteRecursive", testDeleteRecursive},
 	{"DeleteMaxDepth", testDeleteMaxDepth},
 	{"DeletePrefix", testDeletePrefix},
+	{"RevisionsWithErrors", testRevisionsWithErrors},
+}
+
+// testRevisionsWithErrors: the revision returned with an error (see
+// backend.Backend) is the store's current revision when the store answered
+// "no" (ErrNotFound, ErrCollision, ErrVanished), and 0 when the request
+// failed (a future or compacted revision).
+func testRevisionsWithErrors(h *harness) {
+	h.create("/w/e", "v")
+	cur := h.rev()
+	if r, err := h.b.Create(h.ctx, "/w/e", "x", backend.NoLease); err == nil || r != cur {
+		h.Errorf("Create of an existing key = %d, %v; want %d with ErrCollision", r, err, cur)
+	}
+	if r, err := h.b.Update(h.ctx, "/w/missing", "x"); err == nil || r != cur {
+		h.Errorf("Update of a missing key = %d, %v; want %d with ErrVanished", r, err, cur)
+	}
+	if _, r, err := h.b.Get(h.ctx, "/w/missing", 0); err == nil || r != cur {
+		h.Errorf("Get of a missing key: revision %d, %v; want %d with ErrNotFound", r, err, cur)
+	}
+	_, r, err := h.b.Get(h.ctx, "/w/e", cur+100)
+	h.wantErr("Get at a future revision", err, backend.ErrFutureRevision, "/w/e")
+	if r != 0 {
+		h.Errorf("Get at a future revision: revision %d, want 0", r)
+	}
 }
 
 // testCreateCollision: Create of an existing key fails with ErrCollision
