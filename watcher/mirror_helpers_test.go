@@ -179,17 +179,7 @@ func viewLines(v watcher.View) []string {
 // storeLines returns the keys under prefix in the store, as viewLines does.
 func storeLines(t testing.TB, b backend.Backend, prefix string) []string {
 	t.Helper()
-	depths := make([]int, backend.MaxDepth)
-	for i := range depths {
-		depths[i] = i
-	}
-	res, err := b.List(context.Background(), prefix, backend.ListOptions{Depths: depths, WithValues: true})
-	assert.NilError(t, err)
-	var out []string
-	for _, kv := range res.KVs {
-		out = append(out, kv.Path+"="+kv.Value)
-	}
-	return out
+	return storeLinesAt(t, b, prefix, 0)
 }
 
 // sortedCopy returns lines sorted.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -34,6 +35,7 @@ type Backend struct {
 	// progressKnown says progressOK was learnt from the servers: whether
 	// they order progress notifications after their events.
 	progressKnown, progressOK bool
+	progressAsked             time.Time      // when the versions were last asked
 	wg                        sync.WaitGroup // goroutines of leases and streams
 }
 

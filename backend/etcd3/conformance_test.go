@@ -17,11 +17,7 @@ import (
 // theirs.
 func TestConformance(t *testing.T) {
 	e := sdptest.NewEtcd(t)
-	n := 0
-	backendtest.Run(t, func(t *testing.T) backend.Backend {
-		n++
-		return e.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n)})
-	})
+	runConformance(t, func(t *testing.T, cfg etcd3.Config) backend.Backend { return e.Backend(t, cfg) }, etcd3.Config{})
 }
 
 // TestConformanceVerifyingProgress runs the suite with every progress
@@ -29,20 +25,24 @@ func TestConformance(t *testing.T) {
 // send one ahead of its events.
 func TestConformanceVerifyingProgress(t *testing.T) {
 	e := sdptest.NewEtcd(t)
-	n := 0
-	backendtest.Run(t, func(t *testing.T) backend.Backend {
-		n++
-		return e.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n), VerifyProgress: true})
-	})
+	runConformance(t, func(t *testing.T, cfg etcd3.Config) backend.Backend { return e.Backend(t, cfg) }, etcd3.Config{VerifyProgress: true})
 }
 
 // TestConformanceDebianEtcd runs the suite on Debian's etcd 3.4.23, the
 // oldest server supported, which predates the fix of etcd issue 15220.
 func TestConformanceDebianEtcd(t *testing.T) {
 	d := sdptest.NewDebianEtcd(t)
+	runConformance(t, func(t *testing.T, cfg etcd3.Config) backend.Backend { return d.Backend(t, cfg) }, etcd3.Config{})
+}
+
+// runConformance runs the suite on backends that open makes from cfg,
+// each subtest with a global prefix of its own.
+func runConformance(t *testing.T, open func(*testing.T, etcd3.Config) backend.Backend, cfg etcd3.Config) {
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Backend {
 		n++
-		return d.Backend(t, etcd3.Config{Prefix: fmt.Sprintf("/conformance/%d", n)})
+		c := cfg
+		c.Prefix = fmt.Sprintf("/conformance/%d", n)
+		return open(t, c)
 	})
 }

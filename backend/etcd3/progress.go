@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -51,33 +52,42 @@ func progressOrdered(v string) bool {
 	return true
 }
 
+// progressRecheck is how long a backend that could not learn every
+// member's version waits before it asks again (it verifies progress
+// notifications meanwhile, which is always correct).
+const progressRecheck = 30 * time.Second
+
 // progressTrusted reports whether every member the backend may talk to
 // orders its progress notifications after their events. Config's
 // VerifyProgress says no; otherwise the answer is asked of each endpoint
-// once (Maintenance Status) and kept. A member that does not answer is
-// asked again next time, and not trusted meanwhile.
+// once (Maintenance Status) and kept. If a member does not answer, the
+// backend does not trust progress and asks again after progressRecheck.
 func (b *Backend) progressTrusted(ctx context.Context) bool {
 	if b.cfg.VerifyProgress {
 		return false
 	}
 	b.mu.Lock()
-	known, trusted := b.progressKnown, b.progressOK
+	known, trusted, asked := b.progressKnown, b.progressOK, b.progressAsked
 	b.mu.Unlock()
 	if known {
 		return trusted
 	}
+	if !asked.IsZero() && time.Since(asked) < progressRecheck {
+		return false
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
 	defer cancel()
-	trusted = true
+	trusted, known = true, true
 	for _, ep := range b.cli.Endpoints() {
 		st, err := b.cli.Status(ctx, ep)
 		if err != nil {
-			return false
+			trusted, known = false, false
+			break
 		}
 		trusted = trusted && progressOrdered(st.Version)
 	}
 	b.mu.Lock()
-	b.progressKnown, b.progressOK = true, trusted
+	b.progressKnown, b.progressOK, b.progressAsked = known, trusted, time.Now()
 	b.mu.Unlock()
 	return trusted
 }
