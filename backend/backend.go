@@ -84,7 +84,11 @@ const NoLease LeaseID = 0
 type Lease interface {
 	// ID returns the lease's identifier, to attach keys to it.
 	ID() LeaseID
-	// TTL returns the lease's time to live as granted by the store.
+	// TTL returns the lease's time to live as granted by the store, which
+	// may exceed what was asked: etcd raises a TTL below its minimum (1.5
+	// times its election timeout, in whole seconds: 2 s with etcd's
+	// default settings) and the memory backend does the same with
+	// memory.WithMinLeaseTTL. Expiry follows this TTL.
 	TTL() time.Duration
 	// Done is closed when the lease has ended: expired, revoked, closed, or
 	// lost with its backend.

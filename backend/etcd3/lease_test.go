@@ -170,3 +170,16 @@ func TestLeaseLostWithTheServerEndsWithErrUnavailable(t *testing.T) {
 	}
 	assert.ErrorIs(t, l.Err(), backend.ErrUnavailable)
 }
+
+// TestLeaseTTLAsGranted checks that a lease reports the TTL the server
+// granted: Debian's etcd 3.4, with its default 1 s election timeout, raises
+// 1 s to its minimum of 2 s (memory.WithMinLeaseTTL copies that rule).
+func TestLeaseTTLAsGranted(t *testing.T) {
+	b := sdptest.NewDebianEtcd(t).Backend(t, etcd3.Config{})
+	for asked, want := range map[time.Duration]time.Duration{time.Second: 2 * time.Second, 3 * time.Second: 3 * time.Second} {
+		l, err := b.Lease(context.Background(), asked)
+		assert.NilError(t, err)
+		assert.Equal(t, l.TTL(), want, "asked %v", asked)
+		assert.NilError(t, l.Close())
+	}
+}

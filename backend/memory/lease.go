@@ -22,15 +22,15 @@ type leaseState struct {
 	timer Timer
 }
 
-// Lease grants a lease of ttl, rounded up to whole seconds and at least one
-// second, and keeps it alive until it is revoked, its handle is closed, or
+// Lease grants a lease of ttl, rounded up to whole seconds and at least the
+// minimum TTL (WithMinLeaseTTL, 1 s by default), and keeps it alive until it is revoked, its handle is closed, or
 // the backend closes. A kept-alive lease never expires, whatever the clock
 // does. ctx bounds the grant only.
 func (b *Backend) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lease grant: %w", err)
 	}
-	ttl = roundTTL(ttl)
+	ttl = max(roundTTL(ttl), b.minLeaseTTL)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -268,3 +268,19 @@ func TestRealClockExpiry(t *testing.T) {
 		return errors.Is(err, backend.ErrNotFound)
 	})
 }
+
+// TestMinLeaseTTL grants leases below the minimum TTL at the minimum, as
+// etcd does (Debian's etcd 3.4 with its default settings grants 2 s for
+// 1 s), and reports what it granted.
+func TestMinLeaseTTL(t *testing.T) {
+	b := memory.New(memory.WithMinLeaseTTL(1500 * time.Millisecond))
+	defer b.Close()
+	for asked, want := range map[time.Duration]time.Duration{
+		time.Second: 2 * time.Second, 2 * time.Second: 2 * time.Second, 3 * time.Second: 3 * time.Second,
+	} {
+		l, err := b.Lease(context.Background(), asked)
+		assert.NilError(t, err)
+		assert.Equal(t, l.TTL(), want, "asked %v", asked)
+		assert.NilError(t, l.Close())
+	}
+}

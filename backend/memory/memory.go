@@ -2,6 +2,7 @@ package memory
 
 import (
 	"sync"
+	"time"
 
 	"github.com/sdpconfig/sdpconfig/backend"
 )
@@ -13,6 +14,7 @@ type Backend struct {
 	clock           Clock
 	maxTxnOps       int
 	maxRequestBytes int
+	minLeaseTTL     time.Duration // the shortest TTL granted (WithMinLeaseTTL)
 
 	mu         sync.RWMutex
 	closed     bool
@@ -45,6 +47,7 @@ func New(opts ...Option) *Backend {
 		clock:           o.clock,
 		maxTxnOps:       o.maxTxnOps,
 		maxRequestBytes: o.maxRequestBytes,
+		minLeaseTTL:     o.minLeaseTTL,
 		rev:             1,
 		compactRev:      -1,
 		keys:            make(map[string]*record),
