@@ -46,3 +46,13 @@ func runConformance(t *testing.T, open func(*testing.T, etcd3.Config) backend.Ba
 		return open(t, c)
 	})
 }
+
+// TestConformanceCluster runs the suite over a 3-member cluster, the
+// backend balancing its requests over every member.
+func TestConformanceCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-member cluster")
+	}
+	c := sdptest.NewCluster(t, 3)
+	runConformance(t, func(t *testing.T, cfg etcd3.Config) backend.Backend { return c.Backend(t, cfg) }, etcd3.Config{})
+}
