@@ -79,8 +79,18 @@ func (b *Backend) List(ctx context.Context, prefix string, opts backend.ListOpti
 func (b *Backend) listOnce(ctx context.Context, prefix string, depths []int, opts backend.ListOptions) (res backend.ListResult, repin bool, err error) {
 	rev := opts.Revision
 	if len(depths) == 0 {
-		res.Revision, err = b.currentRevision(ctx)
-		return res, false, err
+		// Nothing to list, but the revision is checked as a list would
+		// check it: a future or compacted one fails, as on memory.
+		if rev == 0 {
+			res.Revision, err = b.currentRevision(ctx)
+			return res, false, err
+		}
+		resp, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithCountOnly(), clientv3.WithRev(rev))
+		if err != nil {
+			return res, false, err
+		}
+		res.Revision = resp.Header.Revision
+		return res, false, nil
 	}
 	ops := make([]clientv3.OpOption, 0, 4)
 	for i, d := range depths {

@@ -15,6 +15,26 @@ var listCases = []testCase{
 	{"OlderRevision", testListOlderRevision},
 	{"Paging", testListPaging},
 	{"Empty", testListEmpty},
+	{"FutureRevisionNoDepths", testListFutureRevisionNoDepths},
+}
+
+// testListFutureRevisionNoDepths: a List at a future revision fails with
+// ErrFutureRevision even when it selects no depth at all (nothing to
+// read), as one that reads does.
+func testListFutureRevisionNoDepths(h *harness) {
+	h.create("/l/a", "v")
+	future := h.rev() + 10
+	for name, opts := range map[string]backend.ListOptions{
+		"no depths":    {Depths: []int{}, Revision: future},
+		"a depth":      {Revision: future},
+		"depth 0 of /": {Depths: []int{-1}, Revision: future},
+	} {
+		_, err := h.b.List(h.ctx, "/l/", opts)
+		h.wantErr("List at a future revision with "+name, err, backend.ErrFutureRevision, "/l/")
+	}
+	if res, err := h.b.List(h.ctx, "/l/", backend.ListOptions{Depths: []int{}}); err != nil || len(res.KVs) != 0 {
+		h.Errorf("List with no depths = %v, %v; want nothing and no error", res.KVs, err)
+	}
 }
 
 // listTree is the fixture of the list tests: keys at depths 1 to 4, with
