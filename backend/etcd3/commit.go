@@ -166,6 +166,24 @@ func (b *Backend) txn(ctx context.Context, cmps []clientv3.Cmp, thenOps, elseOps
 		return nil, err // nothing was sent
 	}
 	defer done()
+	if len(thenOps) == 0 && len(elseOps) == 0 && len(cmps) > 0 && !b.revByTxn.Load() {
+		// etcd takes a transaction without a range for serializable and
+		// answers it from the member's own state: its compares could be
+		// judged, and its revision read, behind a write another member
+		// acknowledged. A linearizable count of the prefix's root key (no
+		// key is returned) makes it linearizable. Such a transaction
+		// writes nothing, so one the user may not make is retried
+		// without, as currentRevision does.
+		lin := []clientv3.Op{clientv3.OpGet(b.ks.key("/"), clientv3.WithCountOnly())}
+		resp, err := b.cli.Txn(rctx).If(cmps...).Then(lin...).Else(lin...).Commit()
+		if err == nil || !isPermissionDenied(err) {
+			if err != nil {
+				return nil, b.commitErr(ctx, err)
+			}
+			return resp, nil
+		}
+		b.revByTxn.Store(true)
+	}
 	resp, err := b.cli.Txn(rctx).If(cmps...).Then(thenOps...).Else(elseOps...).Commit()
 	if err != nil {
 		return nil, b.commitErr(ctx, err)

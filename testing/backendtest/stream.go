@@ -117,7 +117,13 @@ func (s *stream) sync(what string, rev int64) []backend.Event {
 			if r.Revision >= rev {
 				return evs
 			}
+			// On a cluster the watch's member may not have applied rev
+			// yet (Revision is linearizable, a progress notification is
+			// the member's own revision): ask again.
 			lastProgress = r.Revision
+			if err := s.ws.RequestProgress(s.h.ctx); err != nil {
+				s.h.Fatalf("%s: RequestProgress: %v", what, err)
+			}
 			continue
 		}
 		evs = append(evs, r.Events...)
