@@ -166,11 +166,11 @@ func (b *Backend) txn(ctx context.Context, cmps []clientv3.Cmp, thenOps, elseOps
 		return nil, err // nothing was sent
 	}
 	defer done()
-	if len(thenOps) == 0 && len(elseOps) == 0 && len(cmps) > 0 && !b.revByTxn.Load() {
-		// etcd takes a transaction without a range for serializable and
-		// answers it from the member's own state: its compares could be
-		// judged, and its revision read, behind a write another member
-		// acknowledged. A linearizable count of the prefix's root key (no
+	if len(thenOps) == 0 && len(elseOps) == 0 && !b.revByTxn.Load() {
+		// etcd takes a transaction without a range (a compare-only or an
+		// empty one) for serializable and answers it from the member's own
+		// state: its compares could be judged, and its revision read,
+		// behind a write another member acknowledged. A linearizable count of the prefix's root key (no
 		// key is returned) makes it linearizable. Such a transaction
 		// writes nothing, so one the user may not make is retried
 		// without, as currentRevision does.
