@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 
@@ -62,17 +63,20 @@ func TestMirrorResumeBacklogOnRealServers(t *testing.T) {
 			}
 			want := storeLines(t, b, "/pb/")
 
-			rec := newRecorder()
-			m2, err := watcher.NewMirror(b, "/pb/", rec, watcher.MirrorOptions{StatePath: state})
+			// The view is live: read it inside RefreshDone, where its keys
+			// hold still, and stop the mirror right after.
+			done := &doneLines{recorder: newRecorder(), lines: make(chan []string, 1)}
+			m2, err := watcher.NewMirror(b, "/pb/", done, watcher.MirrorOptions{StatePath: state})
 			assert.NilError(t, err)
 			stop2, _ := run(t, ctx, m2)
-			sdptest.WaitFor(t, "RefreshDone of the resumed mirror", func() bool {
-				rec.mu.Lock()
-				defer rec.mu.Unlock()
-				return len(rec.views) > 0
-			})
+			var atDone []string
+			select {
+			case atDone = <-done.lines:
+			case <-time.After(sdptest.WaitTimeout):
+				t.Fatalf("no RefreshDone of the resumed mirror within %v", sdptest.WaitTimeout)
+			}
 			assert.NilError(t, stop2())
-			assert.Equal(t, stale(viewLines(rec.views[0]), want), 0, "stale keys at RefreshDone")
+			assert.Equal(t, stale(atDone, want), 0, "stale keys at RefreshDone")
 
 			// What the state file says after the stop: its keys are the
 			// store's at its cookie.
@@ -87,6 +91,21 @@ func TestMirrorResumeBacklogOnRealServers(t *testing.T) {
 			assert.NilError(t, stop3())
 		})
 	}
+}
+
+// doneLines is a recorder that sends the view's lines, read inside
+// RefreshDone, on lines.
+type doneLines struct {
+	*recorder
+	lines chan []string
+}
+
+func (d *doneLines) RefreshDone(v watcher.View) error {
+	select {
+	case d.lines <- viewLines(v):
+	default:
+	}
+	return d.recorder.RefreshDone(v)
 }
 
 // stale counts the lines of got that differ from want's (both sorted
