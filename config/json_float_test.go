@@ -106,3 +106,17 @@ func TestReadPythonNonFinite(t *testing.T) {
 	assert.ErrorContains(t, err, "/k")
 	assert.Assert(t, strings.Contains(err.Error(), "Infinity") || strings.Contains(err.Error(), "+Inf"), err)
 }
+
+// TestMarshalNamedFloat writes a named float type as a float too, and
+// leaves a type's own MarshalJSON alone.
+func TestMarshalNamedFloat(t *testing.T) {
+	type ratio float64
+	got, err := Marshal(map[string]any{"r": ratio(2), "l": []ratio{1, 0.5}, "own": ownFloat(3)})
+	assert.NilError(t, err)
+	assert.Equal(t, got, "{\n  \"l\": [\n    1.0,\n    0.5\n  ],\n  \"own\": \"three\",\n  \"r\": 2.0\n}")
+}
+
+// ownFloat is a float type with its own encoding.
+type ownFloat float64
+
+func (ownFloat) MarshalJSON() ([]byte, error) { return []byte(`"three"`), nil }

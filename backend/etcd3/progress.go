@@ -75,7 +75,9 @@ func (b *Backend) progressTrusted(ctx context.Context) bool {
 	if !asked.IsZero() && time.Since(asked) < progressRecheck {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+	// Bounded like a dial: a member that is down must not hold up a
+	// Watch for a whole request timeout.
+	ctx, cancel := context.WithTimeout(ctx, min(b.cfg.DialTimeout, b.cfg.RequestTimeout))
 	defer cancel()
 	trusted, known = true, true
 	for _, ep := range b.cli.Endpoints() {
