@@ -55,8 +55,14 @@ type Backend interface {
 
 	// Watch streams the changes to ranges from revision fromRev on (0: from
 	// the next write), over one stream however many ranges there are.
-	// Events come in revision order, each once, with previous values. A
-	// fromRev that is compacted ends the stream at once with ErrCompacted.
+	// Events come in revision order, each once, with previous values (see
+	// Event.Prev for when one is absent). A fromRev at or before the
+	// compact revision ends the stream at once with ErrCompacted, and
+	// CompactRevision the revision after the compact one: the first a
+	// watch may start from. (Reads at the compact revision itself work;
+	// a watch from it does not, on every backend alike: etcd before 3.4.34
+	// and 3.5.15 loses the deletes made at the compact revision.) A
+	// watch that falls behind a later compaction ends the same way.
 	Watch(ctx context.Context, ranges []Range, fromRev int64) (WatchStream, error)
 
 	// Revision returns the current store revision.

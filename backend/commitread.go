@@ -14,8 +14,9 @@ type CommitReader interface {
 	// The reads are a best effort: when adding them would make the commit
 	// exceed the store's limits (Limiter.MaxTxnOps per branch, request size),
 	// the backend commits t alone, as Commit, and reports Read false. Every
-	// path of reads must be a valid key path (ErrInvalidPath, before any
-	// I/O).
+	// path of reads must be a valid key path: they are checked first
+	// (ErrInvalidPath, naming the first bad one), then t as Commit checks
+	// it, all before any I/O.
 	CommitRead(ctx context.Context, t Txn, reads []string) (CommitReadResult, error)
 }
 

@@ -38,6 +38,11 @@ func (b *Backend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult,
 	if err != nil {
 		return backend.TxnResult{}, err
 	}
+	for _, ops := range [2][]backend.Op{t.Then, t.Else} {
+		if err := backend.ValidateBranch(ops); err != nil {
+			return backend.TxnResult{}, err
+		}
+	}
 	// The size last, as backend.Backend.Commit says: a commit both too
 	// large and with a bad path fails for the path.
 	if err := b.checkSize("commit", len(t.If), len(t.Then), len(t.Else)); err != nil {

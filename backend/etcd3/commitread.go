@@ -32,9 +32,6 @@ func (b *Backend) CommitRead(ctx context.Context, t backend.Txn, reads []string)
 		return backend.CommitReadResult{TxnResult: res, Read: len(reads) == 0 && err == nil && !res.Succeeded}, err
 	}
 	label := t.FirstPath()
-	if err := b.checkSize("commit", len(t.If), len(t.Then), len(t.Else)); err != nil {
-		return backend.CommitReadResult{}, backend.WrapPath("commit", label, err)
-	}
 	cmps := make([]clientv3.Cmp, len(t.If))
 	for i, c := range t.If {
 		cmp, err := b.compare(c)
@@ -50,6 +47,15 @@ func (b *Backend) CommitRead(ctx context.Context, t backend.Txn, reads []string)
 	elseOps, err := b.ops(t.Else)
 	if err != nil {
 		return backend.CommitReadResult{}, err
+	}
+	for _, ops := range [2][]backend.Op{t.Then, t.Else} {
+		if err := backend.ValidateBranch(ops); err != nil {
+			return backend.CommitReadResult{}, err
+		}
+	}
+	// The size last, as for Commit.
+	if err := b.checkSize("commit", len(t.If), len(t.Then), len(t.Else)); err != nil {
+		return backend.CommitReadResult{}, backend.WrapPath("commit", label, err)
 	}
 	elseOps = append(elseOps, make([]clientv3.Op, len(reads))...)
 	for i, p := range reads {

@@ -1,11 +1,14 @@
 package etcd3
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/sdpconfig/sdpconfig/backend"
@@ -94,11 +97,14 @@ func (b *Backend) progressTrusted(ctx context.Context) bool {
 	return trusted
 }
 
-// rangeCount is what a stream knows of the number of keys in each of its
-// ranges at one revision, kept from the events it delivers.
+// rangeCount is what a stream knows of its ranges: the number of keys in
+// each at rev, a revision every event up to which it has delivered, and
+// clean, the newest revision up to which the store shows no change in the
+// ranges since rev.
 type rangeCount struct {
 	rev    int64   // 0: unknown
 	counts []int64 // by range
+	clean  int64
 }
 
 // track updates the counts with the events of a delivered response.
@@ -124,80 +130,197 @@ func (c *rangeCount) track(s *watchStream, resp backend.WatchResponse) {
 		}
 	}
 	c.rev = resp.Revision
+	c.clean = max(c.clean, c.rev)
 }
 
 // verifyProgress reports whether a progress notification at rev, on a
 // stream that has delivered everything up to delivered, is true: whether
-// no event in the stream's ranges lies in (delivered, rev]. It holds when,
-// at rev, no key of a range was written after delivered and each range
-// holds as many keys as at delivered (then every key is one it held, as it
-// was). The count at delivered comes from c, or is read. A write that
-// created a key and a later one that deleted it, both in (delivered, rev],
-// leave no trace at rev: the stream drops their events if they come after
-// the progress (see response). A read that fails (a compacted revision, a
-// lost connection) answers false: progress is asked again.
-func (s *watchStream) verifyProgress(ctx context.Context, rev, delivered int64) bool {
+// no event in the stream's ranges lies in (delivered, rev]. It reads, at
+// every revision of that gap, each range's key count and newest mod
+// revision: the notification is true when at each of them every range
+// holds as many keys as at delivered, none written after delivered. (At
+// rev alone a key created and deleted in the gap would leave no trace.)
+// The reads are batched into read-only transactions, and a revision found
+// clean is not read again. A read that fails (a lost connection) answers
+// false: progress is asked again. It fails when the gap has been compacted
+// away past rev, or when the counts at delivered are unknown and
+// compacted away: no notification can be proven then.
+func (s *watchStream) verifyProgress(ctx context.Context, rev, delivered int64) (bool, error) {
 	c := &s.counts
 	if rev <= delivered {
-		return true
+		return true, nil
+	}
+	if delivered <= 0 {
+		return false, nil
+	}
+	if len(s.ranges) == 0 {
+		return true, nil // nothing to wait for
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.b.cfg.RequestTimeout)
 	defer cancel()
-	if delivered <= 0 {
-		return false
-	}
 	if c.rev != delivered {
-		if *c = s.b.countsAt(ctx, s.ranges, delivered); c.rev == 0 {
-			return false
+		if s.startCompacted {
+			// The stream starts before the compact revision: etcd is
+			// to cancel it.
+			return false, nil
 		}
-	}
-	before := c.counts
-	now := make([]int64, len(s.ranges))
-	for i, r := range s.ranges {
-		n, newest, err := s.b.summary(ctx, r, rev)
-		if err != nil || newest > delivered || n != before[i] {
-			return false
+		counts, err := s.b.countsAt(ctx, s.ranges, delivered)
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			// A watch from a future revision the store compacted
+			// before the stream read its counts there: count from the
+			// oldest revision left, as below.
+			oldest, err := s.b.oldestRevision(ctx, delivered+1, rev)
+			if err != nil {
+				return false, compactedOnly(err)
+			}
+			if counts, err = s.b.countsAt(ctx, s.ranges, oldest); err != nil {
+				return false, nil
+			}
+			counts.rev, counts.clean = delivered, oldest-1
+		} else if err != nil {
+			return false, nil
 		}
-		now[i] = n
+		*c = counts
 	}
-	c.rev, c.counts = rev, now
-	return true
+	for c.clean < rev {
+		clean, err := s.b.scanClean(ctx, s.ranges, c, min(rev, c.clean+int64(max(s.b.cfg.MaxTxnOps/len(s.ranges), 1))))
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			// Compacted since the stream's last delivery: check from
+			// the oldest revision left, which a key created and
+			// deleted before it cannot show (its events, if still to
+			// come, are dropped as late; a relist there misses it
+			// too).
+			oldest, err := s.b.oldestRevision(ctx, c.clean+1, rev)
+			if err != nil {
+				return false, compactedOnly(err)
+			}
+			c.clean = oldest - 1
+			continue
+		}
+		if err != nil {
+			return false, nil
+		}
+		if clean == c.clean {
+			return false, nil
+		}
+		c.clean = clean
+	}
+	c.rev = rev
+	return true, nil
 }
 
-// countsAt returns the number of keys in each range at rev, or a
-// rangeCount of unknown revision if a read fails.
-func (b *Backend) countsAt(ctx context.Context, ranges []backend.Range, rev int64) rangeCount {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
-	defer cancel()
-	c := rangeCount{rev: rev, counts: make([]int64, len(ranges))}
-	for i, r := range ranges {
-		n, _, err := b.summary(ctx, r, rev)
-		if err != nil || rev <= 0 {
-			return rangeCount{}
-		}
-		c.counts[i] = n
+// compactedOnly returns err if it is etcd's compacted error, else nil.
+func compactedOnly(err error) error {
+	if errors.Is(err, rpctypes.ErrCompacted) {
+		return err
 	}
-	return c
+	return nil
 }
 
-// summary returns how many keys of r exist at rev and the newest mod
-// revision among them, in one request: sorted by mod revision, etcd
-// counts the whole range and returns its newest key alone.
-func (b *Backend) summary(ctx context.Context, r backend.Range, rev int64) (count, newest int64, err error) {
-	key, prefix := b.ks.of(r)
-	opts := []clientv3.OpOption{
-		clientv3.WithRev(rev), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
-		clientv3.WithSort(clientv3.SortByModRevision, clientv3.SortDescend),
+// oldestRevision returns the oldest revision in [lo, hi] that is not
+// compacted, by bisection, or etcd's compacted error if hi is.
+func (b *Backend) oldestRevision(ctx context.Context, lo, hi int64) (int64, error) {
+	readable := func(rev int64) (bool, error) {
+		_, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithRev(rev), clientv3.WithCountOnly())
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			return false, nil
+		}
+		return err == nil, err
 	}
-	if prefix {
-		opts = append(opts, clientv3.WithPrefix())
+	ok, err := readable(hi)
+	if err != nil || !ok {
+		return 0, cmp.Or(err, rpctypes.ErrCompacted)
 	}
-	resp, err := b.cli.Get(ctx, key, opts...)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		ok, err := readable(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi, nil
+}
+
+// baseCounts returns the counts a stream from rev+1 starts with, retried
+// as reads are, and whether rev is compacted (etcd then cancels the
+// watch, or it is from the compact revision: see isCompactRevision). At a
+// future rev the counts are unknown, to be read when the store is there.
+func (b *Backend) baseCounts(ctx context.Context, ranges []backend.Range, rev int64) (c rangeCount, compacted bool, err error) {
+	err = b.read(ctx, func(rctx context.Context) error {
+		var err error
+		c, err = b.countsAt(rctx, ranges, rev)
+		return err
+	})
+	switch {
+	case errors.Is(err, backend.ErrCompacted):
+		return rangeCount{}, true, nil
+	case errors.Is(err, backend.ErrFutureRevision):
+		return rangeCount{}, false, nil
+	}
+	return c, false, err
+}
+
+// countsAt returns the number of keys in each range at rev.
+func (b *Backend) countsAt(ctx context.Context, ranges []backend.Range, rev int64) (rangeCount, error) {
+	c := rangeCount{rev: rev, clean: rev, counts: make([]int64, len(ranges))}
+	if rev <= 0 {
+		return rangeCount{}, errors.New("no revision to count at")
+	}
+	resp, err := b.cli.Txn(ctx).Then(b.summaryOps(ranges, rev)...).Commit()
 	if err != nil {
-		return 0, 0, err
+		return rangeCount{}, err
 	}
-	if len(resp.Kvs) > 0 {
-		newest = resp.Kvs[0].ModRevision
+	for i, r := range resp.Responses {
+		c.counts[i] = r.GetResponseRange().GetCount()
 	}
-	return resp.Count, newest, nil
+	return c, nil
+}
+
+// scanClean reads the ranges at each revision of (c.clean, to] and returns
+// the newest revision up to which each range still has c's counts and no
+// key written after c.rev.
+func (b *Backend) scanClean(ctx context.Context, ranges []backend.Range, c *rangeCount, to int64) (int64, error) {
+	var ops []clientv3.Op
+	for rev := c.clean + 1; rev <= to; rev++ {
+		ops = append(ops, b.summaryOps(ranges, rev)...)
+	}
+	resp, err := b.cli.Txn(ctx).Then(ops...).Commit()
+	if err != nil {
+		return c.clean, err
+	}
+	clean := c.clean
+	for i, r := range resp.Responses {
+		rr := r.GetResponseRange()
+		if rr.GetCount() != c.counts[i%len(ranges)] || (len(rr.GetKvs()) > 0 && rr.GetKvs()[0].ModRevision > c.rev) {
+			return clean, nil
+		}
+		if i%len(ranges) == len(ranges)-1 {
+			clean++
+		}
+	}
+	return clean, nil
+}
+
+// summaryOps returns, for each range, a read at rev of how many keys it
+// holds and of its newest: sorted by mod revision, etcd counts the whole
+// range and returns its newest key alone.
+func (b *Backend) summaryOps(ranges []backend.Range, rev int64) []clientv3.Op {
+	ops := make([]clientv3.Op, len(ranges))
+	for i, r := range ranges {
+		key, prefix := b.ks.of(r)
+		opts := []clientv3.OpOption{
+			clientv3.WithRev(rev), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
+			clientv3.WithSort(clientv3.SortByModRevision, clientv3.SortDescend),
+		}
+		if prefix {
+			opts = append(opts, clientv3.WithPrefix())
+		}
+		ops[i] = clientv3.OpGet(key, opts...)
+	}
+	return ops
 }

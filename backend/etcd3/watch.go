@@ -34,8 +34,11 @@ const watchIDKey = "sdpconfig-watch-id"
 // revision together. Watch returns once etcd has created the watch; it
 // blocks while no member is reachable, until ctx ends.
 //
-// The stream ends with a last response whose Err is: ErrCompacted (with
-// CompactRevision) when fromRev is compacted; ErrUnavailable when etcd
+// The stream ends with a last response whose Err is: ErrCompacted when
+// fromRev is at or before the compact revision, with CompactRevision the
+// revision after it, the first a watch may start from (etcd itself
+// replays the compact revision too, but servers before 3.4.34 and 3.5.15
+// have lost its deletes; see isCompactRevision); ErrUnavailable when etcd
 // cancels the watch or the connection is lost for good (no leader, member
 // gone): resume from the last revision seen plus one; ctx's error when ctx
 // ends; ErrClosed when the backend closes. Close ends it with no last
@@ -60,7 +63,12 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 		return nil, backend.WrapPath("watch", label, err)
 	}
 	start, end := b.cover(ranges)
+	atCompaction, err := b.isCompactRevision(ctx, start, fromRev)
+	if err != nil {
+		return nil, backend.WrapPath("watch", label, b.mapErr(ctx, err))
+	}
 	var counts rangeCount
+	startCompacted := false
 	if !b.progressTrusted(ctx) {
 		// A server whose progress notifications must be checked: the
 		// check needs the revision the stream starts after, and is
@@ -72,22 +80,26 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 			}
 			fromRev = rev + 1
 		}
-		counts = b.countsAt(ctx, ranges, fromRev-1)
+		var err error
+		if counts, startCompacted, err = b.baseCounts(ctx, ranges, fromRev-1); err != nil {
+			return nil, backend.WrapPath("watch", label, b.mapErr(ctx, err))
+		}
 	}
 
 	wctx, cancel := context.WithCancel(ctx)
 	s := &watchStream{
-		b:         b,
-		ranges:    append([]backend.Range(nil), ranges...),
-		label:     label,
-		userCtx:   ctx,
-		cancel:    cancel,
-		out:       make(chan backend.WatchResponse, 1),
-		progressc: make(chan struct{}, 1),
-		startRev:  max(fromRev, 0),
-		counts:    counts,
-		stopCh:    make(chan struct{}),
-		done:      make(chan struct{}),
+		b:              b,
+		ranges:         append([]backend.Range(nil), ranges...),
+		label:          label,
+		userCtx:        ctx,
+		cancel:         cancel,
+		out:            make(chan backend.WatchResponse, 1),
+		progressc:      make(chan struct{}, 1),
+		startRev:       max(fromRev, 0),
+		counts:         counts,
+		startCompacted: startCompacted,
+		stopCh:         make(chan struct{}),
+		done:           make(chan struct{}),
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -110,10 +122,21 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 	} else {
 		opts = append(opts, clientv3.WithRange(end))
 	}
-	if fromRev > 0 {
-		opts = append(opts, clientv3.WithRev(fromRev))
+	s.key, s.opts = start, opts
+	var wch clientv3.WatchChan
+	if atCompaction {
+		// What etcd would answer a watch from before the compaction.
+		c := make(chan clientv3.WatchResponse, 1)
+		c <- clientv3.WatchResponse{CompactRevision: fromRev, Canceled: true}
+		close(c)
+		wch = c
+	} else {
+		wopts := opts
+		if fromRev > 0 {
+			wopts = append(opts[:len(opts):len(opts)], clientv3.WithRev(fromRev))
+		}
+		wch = b.watcher.Watch(s.wctx, start, wopts...)
 	}
-	wch := b.watcher.Watch(s.wctx, start, opts...)
 	go func() {
 		defer b.wg.Done()
 		defer stopAfter()
@@ -155,12 +178,15 @@ type watchStream struct {
 	wctx    context.Context // the etcd watch's context
 	cancel  context.CancelFunc
 
-	out       chan backend.WatchResponse // capacity 1: room for a last response
-	progressc chan struct{}              // capacity 1: a progress request
-	stopCh    chan struct{}              // closed by stop
-	done      chan struct{}              // closed when run has returned
-	startRev  int64                      // fromRev of a watch from a given revision, else 0
-	counts    rangeCount                 // for verifyProgress, owned by run's goroutine
+	out            chan backend.WatchResponse // capacity 1: room for a last response
+	progressc      chan struct{}              // capacity 1: a progress request
+	stopCh         chan struct{}              // closed by stop
+	done           chan struct{}              // closed when run has returned
+	startRev       int64                      // fromRev of a watch from a given revision, else 0
+	counts         rangeCount                 // for verifyProgress, owned by run's goroutine
+	startCompacted bool                       // fromRev-1 was compacted when the watch began
+	key            string                     // etcd's watch: its key,
+	opts           []clientv3.OpOption        // and its options but the revision
 
 	mu      sync.Mutex
 	stopped bool
@@ -261,11 +287,22 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 			if !ok {
 				return s.end(nil)
 			}
+			if since := max(delivered, s.startRev-1); wr.CompactRevision != 0 && since >= wr.CompactRevision && s.key != "" {
+				// A server before 3.4.25 answers progress while the
+				// watch still catches up, and cancels a watch that
+				// catches up when the store compacts past its start,
+				// though the stream has vouched for every event up to
+				// since: go on from there.
+				wch = s.b.watcher.Watch(s.wctx, s.key, append(s.opts, clientv3.WithRev(since+1))...)
+				continue
+			}
 			if wr.CompactRevision != 0 {
+				// etcd names the compact revision; a watch may start
+				// only after it (see Backend.Watch).
 				return backend.WatchResponse{
-					Err:             fmt.Errorf("%w: watch from a revision before %d", backend.ErrCompacted, wr.CompactRevision),
-					Revision:        wr.Header.Revision,
-					CompactRevision: wr.CompactRevision,
+					Err:             fmt.Errorf("%w: history is kept from revision %d on", backend.ErrCompacted, wr.CompactRevision+1),
+					Revision:        wr.Header.GetRevision(),
+					CompactRevision: wr.CompactRevision + 1,
 				}
 			}
 			if err := wr.Err(); err != nil || wr.Canceled {
@@ -273,7 +310,14 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 			}
 			if wr.IsProgressNotify() {
 				since := max(delivered, s.startRev-1)
-				if !s.b.progressTrusted(s.wctx) && !s.verifyProgress(s.wctx, wr.Header.Revision, since) {
+				ok := s.b.progressTrusted(s.wctx)
+				if !ok {
+					var err error
+					if ok, err = s.verifyProgress(s.wctx, wr.Header.Revision, since); err != nil {
+						return s.end(fmt.Errorf("progress from revision %d on cannot be checked: %w", since, err))
+					}
+				}
+				if !ok {
 					// Not true yet: the events it covers are still
 					// to come. Ask again after them.
 					if pending {
@@ -382,9 +426,9 @@ func isPermissionDenied(err error) bool {
 
 // response converts etcd's response: the events of the watched ranges, or
 // a progress notification. Events not after delivered, the revision the
-// stream has vouched for, are dropped: only a server that sent a progress
-// notification ahead of its events sends them (see verifyProgress). ok is
-// false when nothing is left to deliver.
+// stream has vouched for, are dropped, a guard that keeps revisions in
+// order: verifyProgress vouches only for a gap with no event. ok is false
+// when nothing is left to deliver.
 func (s *watchStream) response(wr clientv3.WatchResponse, delivered int64) (resp backend.WatchResponse, ok bool) {
 	if wr.IsProgressNotify() {
 		return backend.WatchResponse{Revision: wr.Header.Revision}, true
@@ -435,4 +479,36 @@ func (s *watchStream) forget() {
 	s.b.mu.Lock()
 	delete(s.b.streams, s)
 	s.b.mu.Unlock()
+}
+
+// isCompactRevision reports whether fromRev (> 0) is the store's compact
+// revision, with a count at fromRev-1 (compacted) and, only then, at
+// fromRev (not compacted). etcd watches from the compact revision, but
+// servers before 3.4.34 and 3.5.15 drop the deletes at that revision from
+// their history when they compact (etcd issue 18089), so such a watch
+// would miss them: the backend refuses it on every server alike. key is
+// any key; the counts are of it alone.
+func (b *Backend) isCompactRevision(ctx context.Context, key string, fromRev int64) (bool, error) {
+	if fromRev <= 1 {
+		return false, nil
+	}
+	compacted := func(rev int64) (bool, error) {
+		err := b.read(ctx, func(rctx context.Context) error {
+			_, err := b.cli.Get(rctx, key, clientv3.WithRev(rev), clientv3.WithCountOnly())
+			return err
+		})
+		switch {
+		case errors.Is(err, backend.ErrCompacted):
+			return true, nil
+		case errors.Is(err, backend.ErrFutureRevision):
+			return false, nil
+		}
+		return false, err
+	}
+	before, err := compacted(fromRev - 1)
+	if err != nil || !before {
+		return false, err
+	}
+	at, err := compacted(fromRev)
+	return !at, err
 }

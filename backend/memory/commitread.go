@@ -14,15 +14,15 @@ var _ backend.CommitReader = (*Backend)(nil)
 // etcd backend it counts the reads as Else ops: when len(t.Else)+len(reads)
 // exceeds MaxTxnOps it commits t alone and reports Read false.
 func (b *Backend) CommitRead(ctx context.Context, t backend.Txn, reads []string) (backend.CommitReadResult, error) {
+	for _, p := range reads { // first, as backend.CommitReader says
+		if err := backend.ValidatePath(p); err != nil {
+			return backend.CommitReadResult{}, backend.WrapPath("commit", p, err)
+		}
+	}
 	if path, err := b.lockWrite(ctx, t); err != nil {
 		return backend.CommitReadResult{}, backend.WrapPath("commit", path, err)
 	}
 	defer b.mu.Unlock()
-	for _, p := range reads {
-		if err := b.validPath(p); err != nil {
-			return backend.CommitReadResult{}, backend.WrapPath("commit", p, err)
-		}
-	}
 	res, path, err := b.commitLocked(t, false)
 	if err != nil {
 		return backend.CommitReadResult{}, backend.WrapPath("commit", path, err)

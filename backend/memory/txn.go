@@ -298,17 +298,17 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 			}
 		}
 	}
+	// The size last, as backend.Backend.Commit says.
+	for _, ops := range [2][]backend.Op{t.Then, t.Else} {
+		if err := backend.ValidateBranch(ops); err != nil {
+			return "", err
+		}
+	}
 	if n := max(len(t.If), len(t.Then), len(t.Else)); n > b.maxTxnOps {
 		return t.FirstPath(), fmt.Errorf("%w: %d compares or ops in a branch, the store allows %d", backend.ErrTxnTooLarge, n, b.maxTxnOps)
 	}
 	if size > b.maxRequestBytes {
 		return t.FirstPath(), fmt.Errorf("%w: %d bytes of keys and values, the store allows %d", backend.ErrTxnTooLarge, size, b.maxRequestBytes)
-	}
-	if p, err := checkIntervals(t.Then); err != nil {
-		return p, err
-	}
-	if p, err := checkIntervals(t.Else); err != nil {
-		return p, err
 	}
 	return "", nil
 }
@@ -320,30 +320,6 @@ func (b *Backend) validRange(r backend.Range) error {
 		return b.validPath(r.Path)
 	}
 	return r.Validate()
-}
-
-// checkIntervals rejects a branch that puts a key twice, or puts a key that
-// one of its deletes covers: etcd's "duplicate key given in txn request".
-// Deletes may overlap each other.
-func checkIntervals(ops []backend.Op) (string, error) {
-	for i, op := range ops {
-		if op.Kind != backend.OpPut {
-			continue
-		}
-		p := op.Range.Path
-		for j, other := range ops {
-			if j == i {
-				continue
-			}
-			switch {
-			case other.Kind == backend.OpPut && j < i && other.Range.Path == p:
-				return p, fmt.Errorf("%w: key %q is put twice", backend.ErrInvalidTxn, p)
-			case other.Kind == backend.OpDelete && other.Range.Contains(p):
-				return p, fmt.Errorf("%w: key %q is put and deleted", backend.ErrInvalidTxn, p)
-			}
-		}
-	}
-	return "", nil
 }
 
 // keySize is the size of r on the wire: its stored key, and the range end

@@ -19,9 +19,10 @@ const catchUpMaxRevs = 1000
 // as etcd does: in responses of up to 1000 revisions, the last one with
 // Revision set to the store revision at the time of the call. Every later
 // write that changes a watched key is one response, with Revision set to
-// that write's revision. A fromRev below the compact revision (etcd's rule:
-// fromRev < compactRev) yields one response with Err ErrCompacted and
-// CompactRevision set, then the channel closes.
+// that write's revision. A fromRev at or below the compact revision yields
+// one response with Err ErrCompacted and CompactRevision the revision after
+// it (the first a watch may start from), then the channel closes, as the
+// etcd backend does on every server (see backend.Backend.Watch).
 //
 // Events never block writers: each stream queues its responses without
 // bound and one goroutine hands them to the channel. Cancelling ctx ends
@@ -58,10 +59,10 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 	switch {
 	case fromRev <= 0 || fromRev > b.rev:
 		s.minRev = max(fromRev, b.rev+1)
-	case fromRev < b.compactRev:
+	case fromRev <= b.compactRev:
 		s.stopped = true
-		s.stopErr = backend.WrapPath("watch", label, fmt.Errorf("%w: revision %d, compacted at %d", backend.ErrCompacted, fromRev, b.compactRev))
-		s.stopRev = b.compactRev
+		s.stopErr = backend.WrapPath("watch", label, fmt.Errorf("%w: watch from revision %d, history is kept from %d on", backend.ErrCompacted, fromRev, b.compactRev+1))
+		s.stopRev = b.compactRev + 1
 		close(s.stopCh)
 	default:
 		s.minRev = b.rev + 1

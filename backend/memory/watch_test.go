@@ -130,20 +130,27 @@ func TestWatchCompacted(t *testing.T) {
 	assert.NilError(t, err)
 	resp := recv(t, ws)
 	assert.Assert(t, errors.Is(resp.Err, backend.ErrCompacted), "%v", resp.Err)
-	assert.Equal(t, resp.CompactRevision, int64(3))
+	assert.Equal(t, resp.CompactRevision, int64(4))
 	assert.Equal(t, len(resp.Events), 0)
 	recvClosed(t, ws)
 	assert.NilError(t, ws.Close())
 
-	// From the compact revision itself works (minRev < compactRev is the
-	// rule); the previous value at rev-1 is compacted, so Prev is nil.
+	// From the compact revision itself fails too (a watch starts after
+	// it); from the next, the previous value at the compact revision is
+	// there.
 	ws, err = b.Watch(ctx, []backend.Range{backend.Key("/c")}, 3)
+	assert.NilError(t, err)
+	resp = recv(t, ws)
+	assert.Assert(t, errors.Is(resp.Err, backend.ErrCompacted), "%v", resp.Err)
+	assert.Equal(t, resp.CompactRevision, int64(4))
+	recvClosed(t, ws)
+	assert.NilError(t, ws.Close())
+	ws, err = b.Watch(ctx, []backend.Range{backend.Key("/c")}, 4)
 	assert.NilError(t, err)
 	defer ws.Close()
 	resp = recv(t, ws)
 	assert.NilError(t, resp.Err)
 	assert.DeepEqual(t, events(resp), []event{
-		{Type: backend.EventPut, Path: "/c", Value: "2", Rev: 3},
 		{Type: backend.EventPut, Path: "/c", Value: "3", Rev: 4, Prev: "2", IsPrev: true},
 	})
 }
@@ -309,38 +316,4 @@ func TestDropWatchesDropsUnreadResponses(t *testing.T) {
 	}
 	assert.DeepEqual(t, got, []string{"3", "4", "5", "6", "7", "8", "9"})
 	assert.Equal(t, resp.Revision, int64(11))
-}
-
-// etcd v3.7 keeps a delete at exactly the compact revision (its keyIndex
-// compaction keeps the generation whose tombstone is at atRev): a watch from
-// the compact revision reports it, with no previous value (rev-1 is
-// compacted). An older delete is gone with the history.
-func TestWatchFromCompactRevisionKeepsItsDelete(t *testing.T) {
-	ctx := context.Background()
-	b := newBackend(t)
-	put(t, b, "/old", "1")                                   // 2
-	put(t, b, "/t", "1")                                     // 3
-	_, err := b.Delete(ctx, "/old", backend.DeleteOptions{}) // 4
-	assert.NilError(t, err)
-	_, err = b.Delete(ctx, "/t", backend.DeleteOptions{}) // 5
-	assert.NilError(t, err)
-	put(t, b, "/t", "2") // 6
-	assert.NilError(t, b.Compact(ctx, 5))
-
-	ws, err := b.Watch(ctx, []backend.Range{backend.PrefixAt("/", 0)}, 5)
-	assert.NilError(t, err)
-	defer ws.Close()
-	resp := recv(t, ws)
-	assert.DeepEqual(t, events(resp), []event{
-		{Type: backend.EventDelete, Path: "/t", Rev: 5},
-		{Type: backend.EventPut, Path: "/t", Value: "2", Rev: 6},
-	})
-
-	// A later compaction drops that tombstone too.
-	assert.NilError(t, b.Compact(ctx, 6))
-	ws2, err := b.Watch(ctx, []backend.Range{backend.PrefixAt("/", 0)}, 6)
-	assert.NilError(t, err)
-	defer ws2.Close()
-	resp = recv(t, ws2)
-	assert.DeepEqual(t, events(resp), []event{{Type: backend.EventPut, Path: "/t", Value: "2", Rev: 6}})
 }

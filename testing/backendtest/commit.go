@@ -19,6 +19,7 @@ var commitCases = []testCase{
 	{"PutLease", testCommitPutLease},
 	{"InvalidTxn", testCommitInvalidTxn},
 	{"TooLarge", testCommitTooLarge},
+	{"OrderOfChecks", testCommitOrderOfChecks},
 }
 
 const branchKey = "/c/branch"
@@ -462,4 +463,49 @@ func testCommitTooLarge(h *harness) {
 	if got := h.list("/big/e", backend.ListOptions{}).KVs; len(got) != n {
 		h.Errorf("commit of exactly MaxTxnOps wrote %d keys, want %d", len(got), n)
 	}
+}
+
+// testCommitOrderOfChecks: a commit with several faults fails for the
+// first in the documented order (compares, Then, Else, each branch's
+// duplicate keys, the size), and CommitRead checks its reads before the
+// commit.
+func testCommitOrderOfChecks(h *harness) {
+	n := defaultMaxTxnOps
+	if lim, ok := h.b.(backend.Limiter); ok {
+		n = lim.MaxTxnOps()
+	}
+	big := make([]backend.Op, n+1)
+	for i := range big {
+		big[i] = backend.Put(fmt.Sprintf("/big/%04d", i), "x", backend.NoLease)
+	}
+	bad := backend.Put("/o/bad//path", "x", backend.NoLease)
+	twice := []backend.Op{backend.Put("/o/twice", "1", backend.NoLease), backend.Put("/o/twice", "2", backend.NoLease)}
+	before := h.rev()
+	cases := []struct {
+		name   string
+		txn    backend.Txn
+		reads  []string
+		target error
+		path   string
+	}{
+		{"bad path in a too large commit", backend.Txn{Then: append([]backend.Op{bad}, big...)}, nil, backend.ErrInvalidPath, "/o/bad//path"},
+		{"bad path in Else of a too large commit", backend.Txn{Then: big, Else: []backend.Op{bad}}, nil, backend.ErrInvalidPath, "/o/bad//path"},
+		{"duplicate key in a too large commit", backend.Txn{Then: append(append([]backend.Op{}, big...), twice...)}, nil, backend.ErrInvalidTxn, "/o/twice"},
+		{"bad compare before a bad op", backend.Txn{If: []backend.Compare{cmp(backend.Key("/o/c//x"), backend.Version, backend.Equal, 0)}, Then: []backend.Op{bad}}, nil, backend.ErrInvalidPath, "/o/c//x"},
+		{"bad Then before a duplicate in Then", backend.Txn{Then: append([]backend.Op{bad}, twice...)}, nil, backend.ErrInvalidPath, "/o/bad//path"},
+		{"bad read before a bad commit", backend.Txn{Then: []backend.Op{bad}}, []string{"/o/read//x"}, backend.ErrInvalidPath, "/o/read//x"},
+		{"bad commit with good reads", backend.Txn{Then: append(append([]backend.Op{}, big...), twice...)}, []string{"/o/r"}, backend.ErrInvalidTxn, "/o/twice"},
+	}
+	for _, c := range cases {
+		var err error
+		if c.reads == nil {
+			_, err = h.b.Commit(h.ctx, c.txn)
+		} else if cr, ok := h.b.(backend.CommitReader); ok {
+			_, err = cr.CommitRead(h.ctx, c.txn, c.reads)
+		} else {
+			continue
+		}
+		h.wantErr(c.name, err, c.target, c.path)
+	}
+	h.wantRev(before, "after rejected commits")
 }

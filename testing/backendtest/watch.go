@@ -17,8 +17,10 @@ var watchCases = []testCase{
 	{"TxnOneRevision", testWatchTxnOneRevision},
 	{"RecursiveDelete", testWatchRecursiveDelete},
 	{"Resume", testWatchResume},
+	{"ResumeOverAKeyGone", testWatchResumeOverAKeyGone},
 	{"FutureFromRev", testWatchFutureFromRev},
 	{"Compacted", testWatchCompacted},
+	{"IdleAcrossCompaction", testWatchIdleAcrossCompaction},
 	{"FromCompactRevision", testWatchFromCompactRevision},
 	{"Progress", testWatchProgress},
 	{"CancelContext", testWatchCancelContext},
@@ -226,8 +228,9 @@ func testWatchFutureFromRev(h *harness) {
 	})
 }
 
-// testWatchCompacted: a watch from a compacted revision ends at once with
-// ErrCompacted and the compaction revision, then the channel closes.
+// testWatchCompacted: a watch from a compacted revision, or from the
+// compact revision itself, ends at once with ErrCompacted and the revision
+// after the compact one as CompactRevision, then the channel closes.
 func testWatchCompacted(h *harness) {
 	r1 := h.create("/w/a", "1")
 	h.update("/w/a", "2")
@@ -236,7 +239,7 @@ func testWatchCompacted(h *harness) {
 	if err := h.b.Compact(h.ctx, r3); err != nil {
 		h.Fatalf("Compact(%d): %v", r3, err)
 	}
-	for _, from := range []int64{r1, r3 - 1} {
+	for _, from := range []int64{r1, r3 - 1, r3} {
 		w := h.watch([]backend.Range{backend.Key("/w/a"), backend.PrefixAt("/w/", 0)}, from)
 		rs := w.end("watch from a compacted revision")
 		if len(rs) != 1 {
@@ -246,22 +249,28 @@ func testWatchCompacted(h *harness) {
 		if len(rs) > 0 {
 			last = rs[len(rs)-1]
 		}
-		if !errors.Is(last.Err, backend.ErrCompacted) || last.CompactRevision != r3 || len(last.Events) != 0 {
+		if !errors.Is(last.Err, backend.ErrCompacted) || last.CompactRevision != r3+1 || len(last.Events) != 0 {
 			h.Errorf("watch from %d (compacted at %d): last response Err %v, CompactRevision %d, %d events; want ErrCompacted, %d, none",
-				from, r3, last.Err, last.CompactRevision, len(last.Events), r3)
+				from, r3, last.Err, last.CompactRevision, len(last.Events), r3+1)
 		}
 	}
 }
 
-// testWatchFromCompactRevision: a watch from the compaction revision itself
-// works; an event whose previous version was compacted away has a nil Prev.
+// testWatchFromCompactRevision: a watch from the revision after the
+// compaction works, with the previous values the compact revision holds;
+// one from the compact revision itself fails (a server before etcd 3.4.34
+// loses the deletes made at it), here after a delete at that revision.
 func testWatchFromCompactRevision(h *harness) {
 	h.create("/w/a", "1")
 	h.update("/w/a", "2")
 	h.create("/w/b", "1")
 	b1 := h.get("/w/b")
-	rc := h.update("/w/a", "3")
+	h.create("/w/d", "1")
+	h.deleteOK("/w/d", backend.DeleteOptions{}, 1)
+	rc := h.rev()
+	h.update("/w/a", "3")
 	a3 := h.get("/w/a")
+	a2 := h.getAt("/w/a", rc)
 	h.create("/w/c", "1")
 	c1 := h.get("/w/c")
 	h.update("/w/b", "2")
@@ -269,12 +278,16 @@ func testWatchFromCompactRevision(h *harness) {
 	if err := h.b.Compact(h.ctx, rc); err != nil {
 		h.Fatalf("Compact(%d): %v", rc, err)
 	}
-	w := h.watch([]backend.Range{backend.PrefixAt("/w/", 0)}, rc)
-	h.wantEvents("watch from the compact revision", w.sync("watch from the compact revision", b2.ModRevision), []backend.Event{
-		putEvent(a3, nil), // its previous version (at rc-1) is compacted away
+	w := h.watch([]backend.Range{backend.PrefixAt("/w/", 0)}, rc+1)
+	h.wantEvents("watch from the revision after the compaction", w.sync("watch from the revision after the compaction", b2.ModRevision), []backend.Event{
+		putEvent(a3, &a2), // a2 is the newest version of a at rc: kept
 		putEvent(c1, nil),
-		putEvent(b2, &b1), // b1 is the newest version of b at rc: kept
+		putEvent(b2, &b1),
 	})
+	rs := h.watch([]backend.Range{backend.PrefixAt("/w/", 0)}, rc).end("watch from the compact revision")
+	if len(rs) != 1 || !errors.Is(rs[0].Err, backend.ErrCompacted) || rs[0].CompactRevision != rc+1 {
+		h.Errorf("watch from the compact revision %d: responses %+v, want one with ErrCompacted and CompactRevision %d", rc, rs, rc+1)
+	}
 }
 
 // testWatchProgress: RequestProgress gets an event-less response whose
@@ -330,4 +343,39 @@ func testWatchCloseStream(h *harness) {
 		h.Errorf("second Close: %v", err)
 	}
 	h.create("/w/a", "after close") // must not block or panic
+}
+
+// testWatchResumeOverAKeyGone: a watch from an older revision replays a
+// key created and deleted since, which the store's state no longer shows
+// (etcd before 3.4.25 answers progress requests before the replay: found
+// by the differential test).
+func testWatchResumeOverAKeyGone(h *harness) {
+	from := h.rev() + 1
+	c := h.create("/w/gone", "1")
+	h.deleteOK("/w/gone", backend.DeleteOptions{}, 1)
+	d := h.rev()
+	h.create("/w/other", "1") // outside the watched range
+	kv := backend.KeyValue{Path: "/w/gone", Value: "1", CreateRevision: c, ModRevision: c, Version: 1}
+	w := h.watch([]backend.Range{backend.Key("/w/gone"), backend.PrefixAt("/w/gone/", 0)}, from)
+	h.wantEvents("watch from before a key created and deleted", w.sync("watch from before a key created and deleted", h.rev()), []backend.Event{
+		putEvent(kv, nil), deleteEvent(kv, d),
+	})
+}
+
+// testWatchIdleAcrossCompaction: a watch with nothing to report while the
+// store compacts past its start still answers progress, then reports the
+// next write.
+func testWatchIdleAcrossCompaction(h *harness) {
+	w := h.watch([]backend.Range{backend.PrefixAt("/w/", 0)}, 0)
+	h.create("/x/a", "1")
+	h.create("/x/b", "1")
+	if err := h.b.Compact(h.ctx, h.rev()); err != nil {
+		h.Fatalf("Compact(%d): %v", h.rev(), err)
+	}
+	h.create("/x/c", "1")
+	if evs := w.sync("progress after a compaction", h.rev()); len(evs) != 0 {
+		h.Errorf("progress after a compaction: events %s", fmtEvents(evs))
+	}
+	h.create("/w/a", "1")
+	h.wantEvents("a write after the compaction", w.sync("a write after the compaction", h.rev()), []backend.Event{putEvent(h.get("/w/a"), nil)})
 }
