@@ -238,8 +238,9 @@ type Event struct {
 	// KV is the key after the change; for a delete, only Path is set and
 	// ModRevision is the revision of the delete.
 	KV KeyValue
-	// Prev is the key before the change, or nil if it did not exist (or its
-	// previous version was compacted away).
+	// Prev is the key before the change, or nil if it did not exist, and
+	// possibly nil when the revision before the event has been compacted
+	// (see the package doc: etcd reads it when it sends the event).
 	Prev *KeyValue
 }
 
@@ -254,12 +255,13 @@ type WatchResponse struct {
 	// Revision is the store revision the response was sent at: every event
 	// of the watched ranges up to it has been delivered.
 	Revision int64
-	// Err ends the stream: ErrCompacted (CompactRevision says where history
-	// starts), ErrClosed, ErrUnavailable (the stream was cut: resume from the
+	// Err ends the stream: ErrCompacted (CompactRevision, the revision after
+	// the compact one, says where a watch may start again), ErrClosed, ErrUnavailable (the stream was cut: resume from the
 	// last revision seen plus one), or the context's error. The channel is
 	// closed after it.
 	Err error
-	// CompactRevision is set with ErrCompacted.
+	// CompactRevision is set with ErrCompacted: the compact revision plus
+	// one, the oldest revision a watch may start from.
 	CompactRevision int64
 }
 

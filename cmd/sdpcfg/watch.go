@@ -150,7 +150,7 @@ func (o *watchOptions) stream(ctx context.Context, b backend.Backend, p printer,
 		}
 		if resp.Err != nil {
 			if resp.CompactRevision > 0 {
-				return from, seen, fmt.Errorf("%w (the oldest revision left is %d)", resp.Err, resp.CompactRevision)
+				return from, seen, fmt.Errorf("%w (watch from revision %d or later)", resp.Err, resp.CompactRevision)
 			}
 			return from, seen, resp.Err
 		}

@@ -43,7 +43,8 @@
 //     missing key), including the CreateRevision < snapshot+1 pattern that
 //     detects a key created in a listed range; Then and Else; one revision
 //     per writing commit and none otherwise; Deleted; leases on puts;
-//     ErrInvalidTxn; ErrTxnTooLarge above backend.Limiter's MaxTxnOps.
+//     ErrInvalidTxn; ErrTxnTooLarge above backend.Limiter's MaxTxnOps; the
+//     order of the input checks.
 //   - CommitRead (skipped unless the backend implements the optional
 //     backend.CommitReader): reads only when the compares fail, present keys
 //     in the order asked, after the Else branch, as Get has them; a plain
@@ -55,8 +56,11 @@
 //     writes with revoked or unknown leases.
 //   - Watch: event types, KV and Prev; several and overlapping ranges on one
 //     stream; the events of one commit at one revision; resume from an old
-//     revision; a future fromRev; ErrCompacted with CompactRevision; Prev
-//     nil when compacted away; RequestProgress; cancel and Close.
+//     revision, also over a key created and deleted since; a future
+//     fromRev; ErrCompacted with CompactRevision the revision after the
+//     compact one, also for a watch from the compact revision; Prev nil
+//     when compacted away; progress across a compaction; RequestProgress;
+//     cancel and Close.
 //   - Compaction: ErrCompacted below the compact revision, reads at it,
 //     ErrCompacted for compacting again at or below it, ErrFutureRevision.
 //   - Concurrency: a counter incremented by concurrent compare-and-put
@@ -65,6 +69,22 @@
 //   - Closed: ErrClosed from every method after Close; watches and leases
 //     end with ErrClosed; Close is idempotent. A cancelled context fails
 //     every method with the context's error and writes nothing.
+//
+// # The differential test
+//
+// Diff checks what no list of cases can: it applies seeded random
+// sequences of every SPI call (creates, updates, deletes, commits with key
+// and range compares, reads at old, current, future and compacted
+// revisions, leases, compactions, watches from past, current and future
+// revisions drained by progress requests) to two backends, and compares
+// every outcome. A diverging sequence is shrunk and printed as a test that
+// calls Replay:
+//
+//	func TestDiff(t *testing.T) {
+//		backendtest.Diff(t, func(t *testing.T) backend.Backend { return memory.New() },
+//			func(t *testing.T) backend.Backend { return mybackend.New(...) },
+//			backendtest.DiffOptions{Seed: 1, Sequences: 300})
+//	}
 //
 // The suite waits for events and conditions by polling with a deadline of
 // a few seconds, never by sleeping. It cannot provoke ErrIndeterminate,
