@@ -73,8 +73,10 @@ func DemoMappings() []Mapping {
 	}
 }
 
-// DemoTime is the UpdatedAt of the demo's initial entities; the one NIC
-// that carries an external reference was written a minute later.
+// DemoTime is the UpdatedAt of every initial entity of the demo, read
+// literally from the seed's objects: they all are as new as each other,
+// and a tie copies (a copy is skipped only when the target is strictly
+// newer).
 var DemoTime = time.Date(2021, 4, 21, 18, 0, 0, 0, time.UTC)
 
 // LoadDemo writes the demo's initial entities into daphne (left) and
@@ -133,11 +135,11 @@ func LoadDemo(ctx context.Context, daphne, desire DataSource) error {
 					return err
 				}
 				for _, n := range h.nics {
-					attrs, ts := name(n.name), at
+					attrs := name(n.name)
 					if n.ref != "" {
-						attrs["external_ref"], ts = n.ref, at.Add(time.Minute)
+						attrs["external_ref"] = n.ref
 					}
-					if _, err := mk(desire, DemoNIC, attrs, he, ts); err != nil {
+					if _, err := mk(desire, DemoNIC, attrs, he, at); err != nil {
 						return err
 					}
 				}

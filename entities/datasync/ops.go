@@ -22,6 +22,10 @@ const (
 	OpSkipAmbiguous    OpKind = "SkipAmbiguous"
 	OpSkipNoCreate     OpKind = "SkipNoCreate"
 	OpSkipCannotCreate OpKind = "SkipCannotCreate"
+	// OpConflict reports a target attribute that several linked source
+	// entities set to different values: To got the winner's (From's)
+	// value, Reason names the others. It changes nothing by itself.
+	OpConflict OpKind = "Conflict"
 )
 
 // Operation is one thing a run did or declined to do.

@@ -63,7 +63,7 @@ func (p *passState) op(kind OpKind, from, to Ref) Operation {
 
 func (p *passState) one(e *Entity) error {
 	r := p.r
-	vals, sts, reason, err := r.keysOf(p.m, p.src, e, true)
+	vals, _, reason, err := r.keysOf(p.m, p.src, e, true)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (p *passState) one(e *Entity) error {
 		// one that is gone.
 		for _, c := range counterparts {
 			if d := p.dtc.byID[c.ID]; d != nil {
-				if err := p.update(e, sts, d); err != nil {
+				if err := p.update(e, d); err != nil {
 					return err
 				}
 			}
@@ -95,13 +95,13 @@ func (p *passState) one(e *Entity) error {
 	matches := p.index[tupleKey(vals)]
 	switch len(matches) {
 	case 0:
-		return p.create(e, sts, vals)
+		return p.create(e, vals)
 	case 1:
 		d := p.dtc.byID[matches[0]]
 		if err := p.link(e, d); err != nil {
 			return err
 		}
-		return p.update(e, sts, d)
+		return p.update(e, d)
 	default:
 		o := p.op(OpSkipAmbiguous, e.Ref(), Ref{Type: p.dstType})
 		o.Reason = fmt.Sprintf("keys of %s match %d %s entities %v", e.Ref(), len(matches), p.dstType, matches)
@@ -138,29 +138,33 @@ func (p *passState) addToIndex(d *Entity) error {
 	return nil
 }
 
-// update copies the mapping's attributes from e to d where they differ and
-// e wins by last write (sts is e's time over its key paths).
-func (p *passState) update(e *Entity, sts time.Time, d *Entity) error {
+// update copies the mapping's attributes from e to d where they differ
+// and e's value wins (see winner).
+func (p *passState) update(e *Entity, d *Entity) error {
 	r := p.r
-	_, dts, _, err := r.keysOf(p.m, p.dst, d, false)
-	if err != nil {
-		return err
-	}
-	wins := sts.After(dts) || sts.Equal(dts) && p.dir == LeftToRight
-	if !wins {
-		return nil
-	}
 	var nd *Entity
 	var ops []Operation
+	newest := time.Time{}
 	for _, a := range p.m.Attributes {
-		sp, _ := a.path(p.src)
 		dp, _ := a.path(p.dst)
-		sv, _, err := r.resolve(p.src, e, sp, false)
+		w, err := p.winner(a, d)
 		if err != nil {
 			return err
 		}
+		if w.ref != e.Ref() {
+			continue // another contributor's value is d's: it writes it
+		}
+		if len(w.others) > 0 {
+			o := p.op(OpConflict, e.Ref(), d.Ref())
+			o.Attribute, o.New = dp, w.value
+			o.Reason = fmt.Sprintf("%s.%s is set by %s (at %s) and also by %s; the newest wins, then the smallest reference",
+				d.Ref(), dp, e.Ref(), w.at.Format(time.RFC3339Nano), strings.Join(w.others, ", "))
+			r.record(o)
+		}
 		dv := d.Attrs[dp]
-		if sameValue(sv, dv) {
+		// The seed's rule: a copy is skipped only when the target's own
+		// row is strictly newer, in either direction.
+		if sameValue(w.value, dv) || d.UpdatedAt.After(w.at) {
 			continue
 		}
 		if nd == nil {
@@ -170,19 +174,20 @@ func (p *passState) update(e *Entity, sts time.Time, d *Entity) error {
 				nd.Attrs = map[string]any{}
 			}
 		}
-		if sv == nil {
+		if w.value == nil {
 			delete(nd.Attrs, dp)
 		} else {
-			nd.Attrs[dp] = sv
+			nd.Attrs[dp] = w.value
 		}
+		newest = later(newest, w.at)
 		o := p.op(OpAttributeUpdated, e.Ref(), d.Ref())
-		o.Attribute, o.Old, o.New = dp, dv, sv
+		o.Attribute, o.Old, o.New = dp, dv, w.value
 		ops = append(ops, o)
 	}
 	if nd == nil {
 		return nil
 	}
-	nd.UpdatedAt = later(nd.UpdatedAt, sts)
+	nd.UpdatedAt = later(nd.UpdatedAt, newest)
 	if err := r.s.sources[p.dst].Update(r.ctx, *nd); err != nil {
 		return fmt.Errorf("update %s in %s: %w", d.Ref(), r.s.sources[p.dst].Name(), err)
 	}
@@ -193,10 +198,59 @@ func (p *passState) update(e *Entity, sts time.Time, d *Entity) error {
 	return nil
 }
 
+// contribution is the value the winning source entity gives a target
+// attribute.
+type contribution struct {
+	ref    Ref
+	value  any
+	at     time.Time // the UpdatedAt of the entity holding the value
+	others []string  // contributors with another value
+}
+
+// winner returns which of the source entities linked to d (of the pass's
+// source type) sets attribute a of d: the one whose value is newest, by
+// the time of the entity holding it (the source itself, or the entity a
+// deep path ends at), and on a tie the one with the smallest reference.
+// Every run picks the same one, so that several sources feeding one
+// target converge.
+func (p *passState) winner(a AttributeMap, d *Entity) (contribution, error) {
+	sp, _ := a.path(p.src)
+	srcs, err := p.r.linked(p.dst, d.Ref(), p.srcType, true)
+	if err != nil {
+		return contribution{}, err
+	}
+	var w contribution
+	type cand struct {
+		ref   Ref
+		value any
+	}
+	var all []cand
+	for i, ref := range srcs {
+		x, err := p.r.get(p.src, ref)
+		if err != nil {
+			return contribution{}, err
+		}
+		v, at, err := p.r.resolve(p.src, x, sp, false)
+		if err != nil {
+			return contribution{}, err
+		}
+		all = append(all, cand{ref, v})
+		if i == 0 || at.After(w.at) || at.Equal(w.at) && ref.String() < w.ref.String() {
+			w = contribution{ref: ref, value: v, at: at}
+		}
+	}
+	for _, c := range all {
+		if !sameValue(c.value, w.value) {
+			w.others = append(w.others, fmt.Sprintf("%s (%v)", c.ref, c.value))
+		}
+	}
+	return w, nil
+}
+
 // create makes e's counterpart from its translated keys and attributes and
 // links it, unless the mapping forbids it or a target key path cannot be
 // set.
-func (p *passState) create(e *Entity, sts time.Time, vals []any) error {
+func (p *passState) create(e *Entity, vals []any) error {
 	r := p.r
 	if p.m.NoCreate {
 		o := p.op(OpSkipNoCreate, e.Ref(), Ref{Type: p.dstType})
@@ -204,7 +258,7 @@ func (p *passState) create(e *Entity, sts time.Time, vals []any) error {
 		r.record(o)
 		return nil
 	}
-	nd := Entity{Type: p.dstType, Attrs: map[string]any{}, Refs: map[string]Ref{}, UpdatedAt: sts}
+	nd := Entity{Type: p.dstType, Attrs: map[string]any{}, Refs: map[string]Ref{}, UpdatedAt: e.UpdatedAt}
 	for i, k := range p.m.Keys {
 		dp, _ := k.path(p.dst)
 		if dp == Self || strings.Contains(dp, ".") {
@@ -224,12 +278,13 @@ func (p *passState) create(e *Entity, sts time.Time, vals []any) error {
 	for _, a := range p.m.Attributes {
 		sp, _ := a.path(p.src)
 		dp, _ := a.path(p.dst)
-		sv, _, err := r.resolve(p.src, e, sp, false)
+		sv, at, err := r.resolve(p.src, e, sp, false)
 		if err != nil {
 			return err
 		}
 		if sv != nil {
 			nd.Attrs[dp] = sv
+			nd.UpdatedAt = later(nd.UpdatedAt, at)
 		}
 	}
 	created, err := r.createLinked(p.dst, nd, r.endpoint(p.src, e.Ref()))

@@ -210,9 +210,10 @@ func TestLastWriteWins(t *testing.T) {
 	})
 }
 
-func TestLastWriteWinsOverKeyPaths(t *testing.T) {
+func TestLastWriteWinsByTheRowHoldingTheValue(t *testing.T) {
 	// The child on the right is older than the left one, but its parent
-	// (on its key path) was written later: the right side wins.
+	// (on its key path) was written later: the parent's time does not
+	// count for the child's own attribute, so the left side wins.
 	child := Mapping{
 		Left: "C", Right: "D",
 		Keys:       []AttributeMap{Attr("name", "name"), Attr("region", "parent.name")},
@@ -226,11 +227,11 @@ func TestLastWriteWinsOverKeyPaths(t *testing.T) {
 		d := mustCreate(t, f.r, ent("D", t0, "name", "c", "parent", rp.Ref(), "y", "right"))
 		r := f.run(t)
 		assert.DeepEqual(t, kinds(r.Ops), []string{"Linking", "AttributeUpdated"})
-		assert.Equal(t, r.Ops[1].Direction, RightToLeft)
+		assert.Equal(t, r.Ops[1].Direction, LeftToRight)
 		got, _ := f.r.Get(ctx, d.Ref())
-		assert.Equal(t, got.Attrs["y"], "right")
+		assert.Equal(t, got.Attrs["y"], "left")
 		cs, _ := f.l.Find(ctx, "C", nil)
-		assert.Equal(t, cs[0].Attrs["x"], "right")
+		assert.Equal(t, cs[0].Attrs["x"], "left")
 	})
 }
 

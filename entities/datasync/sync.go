@@ -212,43 +212,43 @@ func later(a, b time.Time) time.Time {
 }
 
 // resolve follows path p from e on side sd and returns the value (a Ref
-// when ref) and the latest UpdatedAt of the entities it went through.
+// when ref) and the UpdatedAt of the entity holding it: the row that
+// was written when the value was (the last entity of a deep path, e
+// itself for a plain name). A path that breaks off holds nothing, as of
+// the entity it breaks off at.
 func (r *runState) resolve(sd Side, e *Entity, p string, ref bool) (any, time.Time, error) {
-	ts := e.UpdatedAt
 	if p == Self {
-		return e.Ref(), ts, nil
+		return e.Ref(), e.UpdatedAt, nil
 	}
 	segs := strings.Split(p, ".")
 	cur := e
 	for i, seg := range segs {
 		last := i == len(segs)-1
 		if last && !ref {
-			v, ok := cur.Attrs[seg]
-			if !ok {
-				return nil, ts, nil
-			}
-			return v, ts, nil
+			return cur.Attrs[seg], cur.UpdatedAt, nil
 		}
 		next, ok := cur.Refs[seg]
-		if !ok {
-			return nil, ts, nil
+		if !ok || last {
+			return refOrNil(next, ok), cur.UpdatedAt, nil
 		}
 		x, err := r.get(sd, next)
 		if err != nil {
-			return nil, ts, err
-		}
-		if x != nil {
-			ts = later(ts, x.UpdatedAt)
-		}
-		if last {
-			return next, ts, nil
+			return nil, cur.UpdatedAt, err
 		}
 		if x == nil {
-			return nil, ts, nil
+			return nil, cur.UpdatedAt, nil
 		}
 		cur = x
 	}
-	return nil, ts, nil
+	return nil, cur.UpdatedAt, nil
+}
+
+// refOrNil returns ref as a value, or nil when there is none.
+func refOrNil(ref Ref, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return ref
 }
 
 // keysOf resolves the mapping's keys of e on side sd, translating

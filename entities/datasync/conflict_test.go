@@ -1,0 +1,189 @@
+package datasync
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/sdpconfig/sdpconfig/config"
+)
+
+// sourceKinds are the DataSources the conflict tests run on (SQLite runs
+// them in package sqlsource).
+var sourceKinds = []struct {
+	name string
+	open func(t *testing.T, c *config.Config, name string) DataSource
+}{
+	{"memory sources", func(t *testing.T, c *config.Config, name string) DataSource { return NewMemorySource(name) }},
+	{"store sources", func(t *testing.T, c *config.Config, name string) DataSource {
+		s, err := NewStoreSource(c, name, "/datasync/test/"+name)
+		assert.NilError(t, err)
+		return s
+	}},
+}
+
+// eachSourceKind runs f on a fresh store and pair of sources of each kind.
+func eachSourceKind(t *testing.T, f func(t *testing.T, c *config.Config, l, r DataSource)) {
+	eachStore(t, func(t *testing.T, c *config.Config) {
+		for _, k := range sourceKinds {
+			t.Run(k.name, func(t *testing.T) {
+				f(t, c, k.open(t, c, "L"), k.open(t, c, "R"))
+			})
+		}
+	})
+}
+
+// TestTieCopiesRightToLeft: with equal times, a right-to-left mapping
+// copies as a left-to-right one does: a copy is skipped only when the
+// target is strictly newer (the seed's rule).
+func TestTieCopiesRightToLeft(t *testing.T) {
+	eachSourceKind(t, func(t *testing.T, c *config.Config, l, r DataSource) {
+		ctx := context.Background()
+		m := Mapping{Left: "A", Right: "B", Modes: RightToLeft, Keys: []AttributeMap{Attr("name", "name")}, Attributes: []AttributeMap{Attr("x", "y")}}
+		s, err := NewSyncer(l, r, newLinks(t, c), []Mapping{m}, nil)
+		assert.NilError(t, err)
+		a := mustCreate(t, l, ent("A", t0, "name", "a"))
+		mustCreate(t, r, ent("B", t0, "name", "a", "y", "v"))
+		_, err = s.Converge(ctx, 5)
+		assert.NilError(t, err)
+		got, err := l.Get(ctx, a.Ref())
+		assert.NilError(t, err)
+		assert.Equal(t, got.Attrs["x"], "v")
+	})
+}
+
+// convergedDemo loads the demo into l and r and converges it.
+func convergedDemo(t *testing.T, c *config.Config, l, r DataSource) *Syncer {
+	t.Helper()
+	ctx := context.Background()
+	assert.NilError(t, LoadDemo(ctx, l, r))
+	s, err := NewSyncer(l, r, newLinks(t, c), DemoMappings(), nil)
+	assert.NilError(t, err)
+	_, err = s.Converge(ctx, 10)
+	assert.NilError(t, err)
+	return s
+}
+
+// find returns the one entity of typ in src whose attributes match kv
+// (name, value pairs) and whose parent, when parentName is set, has that
+// name.
+func find(t *testing.T, src DataSource, typ, parentName string, kv ...any) Entity {
+	t.Helper()
+	ctx := context.Background()
+	w := Where{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		w[kv[i].(string)] = kv[i+1]
+	}
+	es, err := src.Find(ctx, typ, w)
+	assert.NilError(t, err)
+	var out []Entity
+	for _, e := range es {
+		if parentName != "" {
+			p, err := src.Get(ctx, e.Refs["parent"])
+			assert.NilError(t, err)
+			if p.Attrs["name"] != parentName {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	assert.Equal(t, len(out), 1, "%s %v under %q: %v", typ, kv, parentName, out)
+	return out[0]
+}
+
+// write updates e in src with the attributes kv at time at.
+func write(t *testing.T, src DataSource, e Entity, at time.Time, kv ...any) {
+	t.Helper()
+	e = e.Clone()
+	if e.Attrs == nil {
+		e.Attrs = map[string]any{}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Attrs[kv[i].(string)] = kv[i+1]
+	}
+	e.UpdatedAt = at
+	assert.NilError(t, src.Update(context.Background(), e))
+}
+
+// externalRefs returns the external reference of connection nic-2 and of
+// its counterparts: NIC nic-2, region eu-central-1, its handover EqFA5.
+func externalRefs(t *testing.T, daphne, desire DataSource) map[string]any {
+	return map[string]any{
+		"connection": find(t, daphne, DemoVlanServiceConnection, "", "name", "nic-2").Attrs["externalRef"],
+		"nic":        find(t, desire, DemoNIC, "", "name", "nic-2").Attrs["external_ref"],
+		"region":     find(t, desire, DemoCloudRegion, "", "name", "eu-central-1").Attrs["external_ref"],
+		"handover":   find(t, desire, DemoCloudHandover, "eu-central-1", "name", "EqFA5").Attrs["external_ref"],
+	}
+}
+
+// TestFreshWriteSurvivesANewerParent: a value written at t+100s is not
+// overwritten by the old value of an entity whose parent was written at
+// t+101s, nor by a sibling written later: an attribute is judged by the
+// time of the entity (the row) that holds it, on both sides.
+func TestFreshWriteSurvivesANewerParent(t *testing.T) {
+	want := map[string]any{"connection": "A", "nic": "A", "region": "A", "handover": "A"}
+	t.Run("newer parent", func(t *testing.T) {
+		// The handover's own row is newer than the connection's value:
+		// it keeps its own.
+		want := map[string]any{"connection": "A", "nic": "A", "region": "A", "handover": nil}
+		eachSourceKind(t, func(t *testing.T, c *config.Config, daphne, desire DataSource) {
+			s := convergedDemo(t, c, daphne, desire)
+			write(t, daphne, find(t, daphne, DemoVlanServiceConnection, "", "name", "nic-2"), DemoTime.Add(100*time.Second), "externalRef", "A")
+			write(t, desire, find(t, desire, DemoCloudHandover, "eu-central-1", "name", "EqFA5"), DemoTime.Add(101*time.Second))
+			_, err := s.Converge(context.Background(), 10)
+			assert.NilError(t, err)
+			assert.DeepEqual(t, externalRefs(t, daphne, desire), want)
+		})
+	})
+	t.Run("newer sibling", func(t *testing.T) {
+		eachSourceKind(t, func(t *testing.T, c *config.Config, daphne, desire DataSource) {
+			s := convergedDemo(t, c, daphne, desire)
+			write(t, desire, find(t, desire, DemoNIC, "", "name", "nic-2"), DemoTime.Add(100*time.Second), "external_ref", "A")
+			write(t, desire, find(t, desire, DemoNIC, "", "name", "nic-2a"), DemoTime.Add(101*time.Second))
+			_, err := s.Converge(context.Background(), 10)
+			assert.NilError(t, err)
+			assert.DeepEqual(t, externalRefs(t, daphne, desire), want)
+		})
+	})
+}
+
+// TestSharedTargetConverges: two connections feeding one region converge
+// in one run to the newest value, on a tie to the contributor with the
+// smallest reference, and the conflict is reported.
+func TestSharedTargetConverges(t *testing.T) {
+	for _, later := range []time.Duration{0, time.Second} {
+		t.Run(fmt.Sprintf("nic-2a %v later", later), func(t *testing.T) {
+			eachSourceKind(t, func(t *testing.T, c *config.Config, daphne, desire DataSource) {
+				ctx := context.Background()
+				s := convergedDemo(t, c, daphne, desire)
+				nic2 := find(t, daphne, DemoVlanServiceConnection, "", "name", "nic-2")
+				nic2a := find(t, daphne, DemoVlanServiceConnection, "", "name", "nic-2a")
+				at := DemoTime.Add(100 * time.Second)
+				write(t, daphne, nic2, at, "externalRef", "X")
+				write(t, daphne, nic2a, at.Add(later), "externalRef", "Y")
+				want := "Y"
+				if later == 0 && nic2.Ref().String() < nic2a.Ref().String() {
+					want = "X"
+				}
+				r1, err := s.Run(ctx)
+				assert.NilError(t, err)
+				conflicts := 0
+				for _, o := range r1.Ops {
+					if o.Kind == OpConflict && o.To.Type == DemoCloudRegion {
+						conflicts++
+					}
+				}
+				assert.Equal(t, conflicts, 1, "ops: %v", r1.Ops)
+				assert.Equal(t, find(t, desire, DemoCloudRegion, "", "name", "eu-central-1").Attrs["external_ref"], want)
+				runs, err := s.Converge(ctx, 3)
+				assert.NilError(t, err)
+				assert.Equal(t, runs[len(runs)-1].Changes(), 0)
+				assert.Assert(t, len(runs) <= 2, "converged in %d more runs", len(runs))
+				assert.Equal(t, find(t, desire, DemoCloudRegion, "", "name", "eu-central-1").Attrs["external_ref"], want)
+			})
+		})
+	}
+}
