@@ -15,7 +15,8 @@ import (
 )
 
 // diffOptions returns the differential test's budget: 300 sequences from
-// seed 1, or what SDPCONFIG_DIFF_SEQUENCES and SDPCONFIG_DIFF_SEED say (see
+// seed 1, or what SDPCONFIG_DIFF_SEQUENCES and SDPCONFIG_DIFF_SEED say;
+// SDPCONFIG_DIFF_KEEP_GOING counts every diverging sequence (see
 // docs/reliability.md for the longer run).
 func diffOptions(t *testing.T) backendtest.DiffOptions {
 	opts := backendtest.DiffOptions{Seed: 1, Sequences: 300}
@@ -35,6 +36,7 @@ func diffOptions(t *testing.T) backendtest.DiffOptions {
 		}
 		opts.Sequences = n
 	}
+	opts.KeepGoing = os.Getenv("SDPCONFIG_DIFF_KEEP_GOING") != ""
 	if testing.Short() {
 		opts.Sequences = 20
 	}

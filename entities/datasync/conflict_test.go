@@ -3,6 +3,7 @@ package datasync
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,4 +187,56 @@ func TestSharedTargetConverges(t *testing.T) {
 			})
 		})
 	}
+}
+
+// failingDelete is a DataSource that refuses to delete one entity.
+type failingDelete struct {
+	DataSource
+	refuse string // the id whose deletion fails
+}
+
+func (f failingDelete) Delete(ctx context.Context, r Ref) error {
+	if r.ID == f.refuse {
+		return fmt.Errorf("refused by the test")
+	}
+	return f.DataSource.Delete(ctx, r)
+}
+
+// TestFailedWriteDoesNotBlockTheRest: a deletion the target refuses is
+// reported as CouldNotDelete and in the run's error, and the run goes on:
+// the other orphan is deleted and a new entity is added; the next run
+// tries the refused deletion again.
+func TestFailedWriteDoesNotBlockTheRest(t *testing.T) {
+	eachSourceKind(t, func(t *testing.T, c *config.Config, l, r DataSource) {
+		ctx := context.Background()
+		m := providers
+		m.Modes, m.DeleteOrphans = LeftToRight, true
+		a := mustCreate(t, l, ent("P", t0, "name", "a"))
+		b := mustCreate(t, l, ent("P", t0, "name", "b"))
+		s, err := NewSyncer(l, r, newLinks(t, c), []Mapping{m}, nil)
+		assert.NilError(t, err)
+		_, err = s.Converge(ctx, 5)
+		assert.NilError(t, err)
+		qa := find(t, r, "Q", "", "name", "a")
+		refusing := failingDelete{r, qa.ID}
+		s, err = NewSyncer(l, refusing, newLinks(t, c), []Mapping{m}, nil)
+		assert.NilError(t, err)
+		assert.NilError(t, l.Delete(ctx, a.Ref()))
+		assert.NilError(t, l.Delete(ctx, b.Ref()))
+		mustCreate(t, l, ent("P", t0, "name", "new"))
+
+		run, err := s.Run(ctx)
+		assert.ErrorIs(t, err, ErrWritesFailed)
+		assert.ErrorContains(t, err, qa.Ref().String())
+		assert.ErrorContains(t, err, "refused by the test")
+		assert.Assert(t, !strings.Contains(err.Error(), "\n"), "one line: %q", err)
+		assert.DeepEqual(t, countKinds(run.Ops), map[OpKind]int{OpAddition: 1, OpLinking: 1, OpDeletion: 1, OpCouldNotDelete: 1})
+		qs, err := r.Find(ctx, "Q", nil)
+		assert.NilError(t, err)
+		assert.Equal(t, len(qs), 2, "a (refused) and new: %v", qs)
+
+		run, err = s.Run(ctx)
+		assert.ErrorIs(t, err, ErrWritesFailed)
+		assert.DeepEqual(t, kinds(run.Ops), []string{"CouldNotDelete"})
+	})
 }

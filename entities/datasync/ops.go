@@ -26,7 +26,19 @@ const (
 	// entities set to different values: To got the winner's (From's)
 	// value, Reason names the others. It changes nothing by itself.
 	OpConflict OpKind = "Conflict"
+	// OpCouldNotCreate, OpCouldNotUpdate and OpCouldNotDelete report a
+	// write the target source refused (Reason holds its error): the run
+	// goes on with the other entities, then fails with ErrWritesFailed
+	// listing each, and the next run tries again.
+	OpCouldNotCreate OpKind = "CouldNotCreate"
+	OpCouldNotUpdate OpKind = "CouldNotUpdate"
+	OpCouldNotDelete OpKind = "CouldNotDelete"
 )
+
+// ErrWritesFailed fails a run in which a source refused some writes; the
+// error lists each, with its entity and cause, and the run's operations
+// hold one OpCouldNot* each.
+var ErrWritesFailed = errors.New("datasync: writes failed")
 
 // Operation is one thing a run did or declined to do.
 type Operation struct {

@@ -2,6 +2,7 @@ package datasync
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -189,7 +190,8 @@ func (p *passState) update(e *Entity, d *Entity) error {
 	}
 	nd.UpdatedAt = later(nd.UpdatedAt, newest)
 	if err := r.s.sources[p.dst].Update(r.ctx, *nd); err != nil {
-		return fmt.Errorf("update %s in %s: %w", d.Ref(), r.s.sources[p.dst].Name(), err)
+		r.failed(p.op(OpCouldNotUpdate, e.Ref(), d.Ref()), fmt.Errorf("update %s in %s: %w", d.Ref(), r.s.sources[p.dst].Name(), err))
+		return nil
 	}
 	*d = *nd
 	for _, o := range ops {
@@ -288,6 +290,10 @@ func (p *passState) create(e *Entity, vals []any) error {
 		}
 	}
 	created, err := r.createLinked(p.dst, nd, r.endpoint(p.src, e.Ref()))
+	if isRefused(err) {
+		r.failed(p.op(OpCouldNotCreate, e.Ref(), Ref{Type: p.dstType}), err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -312,11 +318,12 @@ func (p *passState) link(e, d *Entity) error {
 	return nil
 }
 
-// orphans deletes the target entities linked to source entities of this
-// mapping's type that are all gone.
+// orphans finds the target entities linked to source entities of this
+// mapping's type that are all gone, and queues their deletion: the run
+// deletes them after every pass, children first (see deleteOrphans).
 func (p *passState) orphans(stc *typeCache) error {
 	r := p.r
-	for _, id := range append([]string(nil), p.dtc.order...) {
+	for _, id := range p.dtc.order {
 		d := p.dtc.byID[id]
 		if d == nil {
 			continue
@@ -335,14 +342,45 @@ func (p *passState) orphans(stc *typeCache) error {
 				break
 			}
 		}
-		if alive {
+		if !alive {
+			r.orphans = append(r.orphans, orphan{op: p.op(OpDeletion, srcs[0], d.Ref()), side: p.dst})
+		}
+	}
+	return nil
+}
+
+// orphan is a deletion a pass queued.
+type orphan struct {
+	op   Operation
+	side Side
+}
+
+// deleteOrphans deletes the queued orphans in the reverse order of the
+// mappings that found them (a mapping of children comes after its
+// parents' mapping, whose keys it references), so that a source with
+// foreign keys deletes a child before its parent. An entity queued twice
+// is deleted once.
+func (r *runState) deleteOrphans() error {
+	done := map[Endpoint]bool{}
+	sort.SliceStable(r.orphans, func(i, j int) bool { return r.orphans[i].op.Mapping > r.orphans[j].op.Mapping })
+	for _, o := range r.orphans {
+		ep := r.endpoint(o.side, o.op.To)
+		if done[ep] {
 			continue
 		}
-		if err := r.deleteLinked(p.dst, d.Ref()); err != nil {
+		done[ep] = true
+		if err := r.deleteLinked(o.side, o.op.To); isRefused(err) {
+			f := o.op
+			f.Kind = OpCouldNotDelete
+			r.failed(f, err)
+			continue
+		} else if err != nil {
 			return err
 		}
-		delete(p.dtc.byID, id)
-		r.record(p.op(OpDeletion, srcs[0], d.Ref()))
+		if tc := r.cache[o.side][o.op.To.Type]; tc != nil {
+			delete(tc.byID, o.op.To.ID)
+		}
+		r.record(o.op)
 	}
 	return nil
 }

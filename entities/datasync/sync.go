@@ -127,8 +127,18 @@ type runState struct {
 	s     *Syncer
 	ctx   context.Context
 	cache [2]map[string]*typeCache
-	links map[Endpoint][]Endpoint
-	ops   []Operation
+	links   map[Endpoint][]Endpoint
+	ops     []Operation
+	orphans []orphan // deletions queued by the passes
+	errs    []error  // the writes sources refused
+}
+
+// failed records a write the source refused: op (with the error as its
+// Reason) and the error, which the run returns among ErrWritesFailed's.
+func (r *runState) failed(op Operation, err error) {
+	op.Reason = err.Error()
+	r.record(op)
+	r.errs = append(r.errs, fmt.Errorf("%s: %w", op.To, err))
 }
 
 func (r *runState) all(only *Endpoint) error {
@@ -147,6 +157,15 @@ func (r *runState) all(only *Endpoint) error {
 				return fmt.Errorf("datasync: mapping %d (%s), %s: %w", i, m, dir, err)
 			}
 		}
+	}
+	if err := r.deleteOrphans(); err != nil {
+		return fmt.Errorf("datasync: delete orphans: %w", err)
+	}
+	if len(r.errs) > 0 {
+		// One line, each write with its entity and cause.
+		format := "%w (%d): " + strings.TrimSuffix(strings.Repeat("%w; ", len(r.errs)), "; ")
+		args := append([]any{ErrWritesFailed, len(r.errs)}, anySlice(r.errs)...)
+		return fmt.Errorf(format, args...)
 	}
 	return nil
 }
@@ -300,4 +319,13 @@ func (r *runState) record(op Operation) {
 	} else {
 		r.s.log.Warn("datasync", "op", op.String())
 	}
+}
+
+// anySlice returns errs as a []any, for fmt.
+func anySlice(errs []error) []any {
+	out := make([]any, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package datasync
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/sdpconfig/sdpconfig/config"
@@ -52,7 +53,7 @@ func (r *runState) createLinked(sd Side, nd Entity, from Endpoint) (Entity, erro
 	} else {
 		var err error
 		if created, err = src.Create(r.ctx, nd); err != nil {
-			return Entity{}, fmt.Errorf("create %s in %s: %w", nd.Type, src.Name(), err)
+			return Entity{}, refused{fmt.Errorf("create %s in %s: %w", nd.Type, src.Name(), err)}
 		}
 		if err := r.s.links.Config().Txn(r.ctx, func(t *config.Txn) error {
 			return r.s.links.PutTxn(t, from, r.endpoint(sd, created.Ref()))
@@ -97,7 +98,7 @@ func (r *runState) deleteLinked(sd Side, ref Ref) error {
 		}
 	} else {
 		if err := r.s.sources[sd].Delete(r.ctx, ref); err != nil {
-			return fmt.Errorf("delete %s from %s: %w", ref, r.s.sources[sd].Name(), err)
+			return refused{fmt.Errorf("delete %s from %s: %w", ref, r.s.sources[sd].Name(), err)}
 		}
 		if err := r.s.links.Config().Txn(r.ctx, delLinks); err != nil {
 			return fmt.Errorf("unlink %s: %w", me, err)
@@ -114,4 +115,17 @@ func (r *runState) deleteLinked(sd Side, ref Ref) error {
 		r.links[p] = kept
 	}
 	return nil
+}
+
+// refused marks an error of a source that refused a write (as opposed to
+// one of the links' store, which ends the run): the run records it and
+// goes on.
+type refused struct{ error }
+
+func (e refused) Unwrap() error { return e.error }
+
+// isRefused reports whether err is a source's refusal.
+func isRefused(err error) bool {
+	var r refused
+	return errors.As(err, &r)
 }

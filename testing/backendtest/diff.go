@@ -24,6 +24,10 @@ type DiffOptions struct {
 	// MaxShrinks bounds the replays spent shrinking a diverging sequence
 	// (default 400).
 	MaxShrinks int
+	// KeepGoing runs every sequence even after one diverged, to count
+	// them: the first is shrunk and printed, the others are listed by
+	// seed with their first differing step.
+	KeepGoing bool
 }
 
 func (o DiffOptions) withDefaults() DiffOptions {
@@ -59,11 +63,16 @@ func Diff(t *testing.T, newA, newB func(t *testing.T) backend.Backend, opts Diff
 	t.Helper()
 	opts = opts.withDefaults()
 	t.Logf("differential test: %d sequences of %d steps from seed %d", opts.Sequences, opts.Steps, opts.Seed)
+	var diverged []string
 	for i := 0; i < opts.Sequences; i++ {
 		seed := opts.Seed + int64(i)
 		steps := Generate(seed, opts.Steps)
 		d := runPair(t, newA, newB, steps, opts.Wait)
 		if d == nil {
+			continue
+		}
+		if len(diverged) > 0 {
+			diverged = append(diverged, fmt.Sprintf("seed %d, step %d %s: A → %s; B → %s", seed, d.step, d.s.Kind, d.a, d.b))
 			continue
 		}
 		minimal := shrink(t, newA, newB, steps, opts)
@@ -72,8 +81,16 @@ func Diff(t *testing.T, newA, newB func(t *testing.T) backend.Backend, opts Diff
 		} else {
 			minimal = steps
 		}
-		t.Fatalf("sequence %d (seed %d) diverges after %d of %d sequences agreed:\n%s\nminimal sequence (%d steps):\n\n%s",
+		msg := fmt.Sprintf("sequence %d (seed %d) diverges after %d of %d sequences agreed:\n%s\nminimal sequence (%d steps):\n\n%s",
 			i, seed, i, opts.Sequences, d, len(minimal), replayTest(seed, minimal))
+		if !opts.KeepGoing {
+			t.Fatal(msg)
+		}
+		t.Error(msg)
+		diverged = append(diverged, fmt.Sprintf("seed %d, step %d %s (above)", seed, d.step, d.s.Kind))
+	}
+	if len(diverged) > 0 {
+		t.Fatalf("differential test: %d of %d sequences agree; diverging:\n%s", opts.Sequences-len(diverged), opts.Sequences, strings.Join(diverged, "\n"))
 	}
 	t.Logf("differential test: %d of %d sequences agree", opts.Sequences, opts.Sequences)
 }

@@ -1,0 +1,81 @@
+package sqlsource
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/entities/datasync"
+)
+
+const familySchema = `
+CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL, updated_at TEXT);
+CREATE TABLE children (id INTEGER PRIMARY KEY, name TEXT NOT NULL, parent_id INTEGER REFERENCES parents(id), updated_at TEXT);
+`
+
+// openFamily opens a fresh SQLite file with foreign keys on and rowids
+// that are reused (INTEGER PRIMARY KEY without AUTOINCREMENT).
+func openFamily(t *testing.T) *Source {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "family.sqlite")+"?_pragma=foreign_keys(1)")
+	assert.NilError(t, err)
+	t.Cleanup(func() { db.Close() })
+	_, err = db.Exec(familySchema)
+	assert.NilError(t, err)
+	s, err := New("family", db,
+		Table{Type: "Parent", Name: "parents", Attrs: []string{"name"}, UpdatedAt: "updated_at"},
+		Table{Type: "Child", Name: "children", Attrs: []string{"name"}, Refs: map[string]RefColumn{"parent": {Column: "parent_id", Type: "Parent"}}, UpdatedAt: "updated_at"},
+	)
+	assert.NilError(t, err)
+	return s
+}
+
+var familyMappings = []datasync.Mapping{
+	{Left: "P", Right: "Parent", Modes: datasync.LeftToRight, Keys: []datasync.AttributeMap{datasync.Attr("name", "name")}, DeleteOrphans: true},
+	{Left: "C", Right: "Child", Modes: datasync.LeftToRight, DeleteOrphans: true, Keys: []datasync.AttributeMap{
+		datasync.Attr("name", "name"), datasync.RefAttr("parent", "parent", "P", "Parent"),
+	}},
+}
+
+// TestOrphansDeletedChildrenFirst: with foreign keys on, a parent and its
+// child orphaned together are deleted child first, and a new parent is
+// synced in the same run.
+func TestOrphansDeletedChildrenFirst(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := config.New(st.open(t), config.Options{})
+			defer c.Close()
+			left := datasync.NewMemorySource("left")
+			right := openFamily(t)
+			links, err := datasync.NewLinks(c, "/ds/links")
+			assert.NilError(t, err)
+			s, err := datasync.NewSyncer(left, right, links, familyMappings, nil)
+			assert.NilError(t, err)
+			p, err := left.Create(ctx, datasync.Entity{Type: "P", Attrs: map[string]any{"name": "p"}})
+			assert.NilError(t, err)
+			ch, err := left.Create(ctx, datasync.Entity{Type: "C", Attrs: map[string]any{"name": "c"}, Refs: map[string]datasync.Ref{"parent": p.Ref()}})
+			assert.NilError(t, err)
+			_, err = s.Converge(ctx, 5)
+			assert.NilError(t, err)
+
+			assert.NilError(t, left.Delete(ctx, ch.Ref()))
+			assert.NilError(t, left.Delete(ctx, p.Ref()))
+			_, err = left.Create(ctx, datasync.Entity{Type: "P", Attrs: map[string]any{"name": "q"}})
+			assert.NilError(t, err)
+			runs, err := s.Converge(ctx, 5)
+			assert.NilError(t, err)
+			assert.Equal(t, runs[0].Changes(), 4, "%v", runs[0].Ops) // q added and linked, c and p deleted
+			parents, err := right.Find(ctx, "Parent", nil)
+			assert.NilError(t, err)
+			assert.Equal(t, len(parents), 1)
+			assert.Equal(t, parents[0].Attrs["name"], "q")
+			children, err := right.Find(ctx, "Child", nil)
+			assert.NilError(t, err)
+			assert.Equal(t, len(children), 0)
+		})
+	}
+}
