@@ -124,9 +124,9 @@ type typeCache struct {
 // runState is what one run knows: the entities it read (one Find per type
 // and side) and the links (one read), kept up to date with its own writes.
 type runState struct {
-	s     *Syncer
-	ctx   context.Context
-	cache [2]map[string]*typeCache
+	s       *Syncer
+	ctx     context.Context
+	cache   [2]map[string]*typeCache
 	links   map[Endpoint][]Endpoint
 	ops     []Operation
 	orphans []orphan // deletions queued by the passes
