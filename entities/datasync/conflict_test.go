@@ -240,3 +240,55 @@ func TestFailedWriteDoesNotBlockTheRest(t *testing.T) {
 		assert.DeepEqual(t, kinds(run.Ops), []string{"CouldNotDelete"})
 	})
 }
+
+// TestMappingsCheckedAgainstSchemas: a typo in a type, a deep key path, a
+// source or a target attribute fails NewSyncer, naming the mapping and
+// the name, with the nearest match; the demo's mappings pass.
+func TestMappingsCheckedAgainstSchemas(t *testing.T) {
+	typo := func(f func(ms []Mapping)) []Mapping {
+		ms := DemoMappings()
+		f(ms)
+		return ms
+	}
+	cases := []struct {
+		name     string
+		mappings []Mapping
+		want     string
+	}{
+		{"source attribute", typo(func(ms []Mapping) { ms[0].Attributes[0].Left = "externalREf" }),
+			`mapping 0 (VlanServiceConnection -> CloudRegion): left attribute path "externalREf": type VlanServiceConnection has no attribute "externalREf" (did you mean "externalRef"?)`},
+		{"deep key path", typo(func(ms []Mapping) { ms[3].Keys[1].Right = "parent.prent.name" }),
+			`mapping 3 (VlanServiceConnection <- NIC): right key path "parent.prent.name": type CloudHandover has no reference "prent" (did you mean "parent"?)`},
+		{"type", typo(func(ms []Mapping) { ms[1].Right = "CloudServiceProvidr" }),
+			`right type "CloudServiceProvidr" is not a type of source R (did you mean "CloudServiceProvider"?)`},
+		{"target attribute", typo(func(ms []Mapping) { ms[1].Attributes[0].Right = "upgrade_alowed" }),
+			`right attribute path "upgrade_alowed": type CloudServiceProvider has no attribute "upgrade_alowed" (did you mean "upgrade_allowed"?)`},
+		{"key", typo(func(ms []Mapping) { ms[1].Keys[0].Left = "nam" }),
+			`left key path "nam": type VlanServiceProvider has no attribute "nam" (did you mean "name"?)`},
+	}
+	eachStore(t, func(t *testing.T, c *config.Config) {
+		for _, k := range []struct {
+			name string
+			l, r Schema
+		}{
+			{"memory sources", NewMemorySource("L").Declare(DemoLeftSchema...), NewMemorySource("R").Declare(DemoRightSchema...)},
+			{"store sources", mustStore(t, c, "L").Declare(DemoLeftSchema...), mustStore(t, c, "R").Declare(DemoRightSchema...)},
+		} {
+			t.Run(k.name, func(t *testing.T) {
+				l, r := k.l.(DataSource), k.r.(DataSource)
+				_, err := NewSyncer(l, r, newLinks(t, c), DemoMappings(), nil)
+				assert.NilError(t, err)
+				for _, tc := range cases {
+					_, err := NewSyncer(l, r, newLinks(t, c), tc.mappings, nil)
+					assert.ErrorContains(t, err, tc.want, tc.name)
+				}
+			})
+		}
+	})
+}
+
+func mustStore(t *testing.T, c *config.Config, name string) *StoreSource {
+	s, err := NewStoreSource(c, name, "/datasync/test/"+name)
+	assert.NilError(t, err)
+	return s
+}

@@ -27,6 +27,21 @@ var (
 	DemoRightTypes = []string{DemoCloudServiceProvider, DemoCloudRegion, DemoCloudHandover, DemoNIC}
 )
 
+// DemoLeftSchema and DemoRightSchema declare the demo's types, to
+// Declare to a MemorySource or StoreSource.
+var (
+	DemoLeftSchema = []TypeSchema{
+		{Type: DemoVlanServiceProvider, Attrs: []string{"name", "canUpgrade"}},
+		{Type: DemoVlanServiceConnection, Attrs: []string{"name", "region", "pop", "externalRef"}, Refs: map[string]string{"parent": DemoVlanServiceProvider}},
+	}
+	DemoRightSchema = []TypeSchema{
+		{Type: DemoCloudServiceProvider, Attrs: []string{"name", "upgrade_allowed"}},
+		{Type: DemoCloudRegion, Attrs: []string{"name", "external_ref"}, Refs: map[string]string{"parent": DemoCloudServiceProvider}},
+		{Type: DemoCloudHandover, Attrs: []string{"name", "external_ref"}, Refs: map[string]string{"parent": DemoCloudRegion}},
+		{Type: DemoNIC, Attrs: []string{"name", "external_ref"}, Refs: map[string]string{"parent": DemoCloudHandover}},
+	}
+)
+
 // DemoMappings returns the five mappings of the synchronizer-framework
 // demo, in its order.
 func DemoMappings() []Mapping {

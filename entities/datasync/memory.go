@@ -11,6 +11,7 @@ import (
 // MemorySource is an in-memory DataSource, for tests and demos. Ids it
 // assigns are "1", "2", ... per source. Safe for concurrent use.
 type MemorySource struct {
+	declared
 	name string
 	mu   sync.Mutex
 	next int
@@ -24,6 +25,21 @@ func NewMemorySource(name string) *MemorySource {
 
 // Name returns the source's name.
 func (m *MemorySource) Name() string { return m.name }
+
+// Declare declares entity types of the source, so that NewSyncer checks
+// the mappings against them (see Schema). It returns m.
+func (m *MemorySource) Declare(types ...TypeSchema) *MemorySource {
+	m.declare(types)
+	return m
+}
+
+// Types returns the declared types, or nil if none was declared.
+func (m *MemorySource) Types() []TypeSchema {
+	if ts := m.list(); len(ts) > 0 {
+		return ts
+	}
+	return nil
+}
 
 // Find returns the entities of typ satisfying where, sorted by id.
 func (m *MemorySource) Find(ctx context.Context, typ string, where Where) ([]Entity, error) {

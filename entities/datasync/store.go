@@ -21,6 +21,7 @@ import (
 // TxnSource, so that a Syncer whose Links are on the same Config writes an
 // entity and its links in one transaction. Ids it assigns are random hex.
 type StoreSource struct {
+	declared
 	name   string
 	c      *config.Config
 	prefix string
@@ -40,6 +41,21 @@ func NewStoreSource(c *config.Config, name, prefix string) (*StoreSource, error)
 
 // Name returns the source's name.
 func (s *StoreSource) Name() string { return s.name }
+
+// Declare declares entity types of the source, so that NewSyncer checks
+// the mappings against them (see Schema). It returns s.
+func (s *StoreSource) Declare(types ...TypeSchema) *StoreSource {
+	s.declare(types)
+	return s
+}
+
+// Types returns the declared types, or nil if none was declared.
+func (s *StoreSource) Types() []TypeSchema {
+	if ts := s.list(); len(ts) > 0 {
+		return ts
+	}
+	return nil
+}
 
 // Config returns the Config the entities are stored in.
 func (s *StoreSource) Config() *config.Config { return s.c }

@@ -43,8 +43,11 @@ type Syncer struct {
 	log      *slog.Logger
 }
 
-// NewSyncer validates the mappings and returns a Syncer. log may be nil
-// (no logging); skips are logged as warnings, changes as info.
+// NewSyncer validates the mappings, also against the schema of each
+// source that has one (see Schema: every type, key path and attribute
+// must exist, or the error names the mapping and the name, with the
+// nearest match), and returns a Syncer. log may be nil (no logging);
+// skips are logged as warnings, changes as info.
 func NewSyncer(leftSrc, rightSrc DataSource, links *Links, mappings []Mapping, log *slog.Logger) (*Syncer, error) {
 	if leftSrc == nil || rightSrc == nil || links == nil {
 		return nil, errors.New("datasync: NewSyncer needs two sources and links")
@@ -56,6 +59,9 @@ func NewSyncer(leftSrc, rightSrc DataSource, links *Links, mappings []Mapping, l
 		if err := m.Validate(); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkSchemas([2]DataSource{leftSrc, rightSrc}, mappings); err != nil {
+		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -64,9 +64,48 @@ func New(name string, db *sql.DB, tables ...Table) (*Source, error) {
 		if t.ID == "" {
 			t.ID = "id"
 		}
+		if err := s.checkColumns(t); err != nil {
+			return nil, err
+		}
 		s.tables[t.Type] = t
 	}
+	for _, t := range s.tables {
+		for n, rc := range t.Refs {
+			if _, ok := s.tables[rc.Type]; !ok {
+				return nil, fmt.Errorf("sqlsource %s: table %s: reference %q is to type %q, which has no table", name, t.Name, n, rc.Type)
+			}
+		}
+	}
 	return s, nil
+}
+
+// checkColumns reads no row of t but every column it names, so that a
+// table or column that is not in the database fails New, with the
+// database's error.
+func (s *Source) checkColumns(t Table) error {
+	rows, err := s.db.Query("SELECT " + t.selectCols() + " FROM " + t.Name + " WHERE 1 = 0")
+	if err != nil {
+		return fmt.Errorf("sqlsource %s: table %s of type %s: %w", s.name, t.Name, t.Type, err)
+	}
+	return rows.Close()
+}
+
+var _ datasync.Schema = (*Source)(nil)
+
+// Types returns the source's tables as entity types: their attribute
+// columns and references, for NewSyncer's check of the mappings. New has
+// checked each against the database.
+func (s *Source) Types() []datasync.TypeSchema {
+	out := make([]datasync.TypeSchema, 0, len(s.tables))
+	for _, t := range s.tables {
+		ts := datasync.TypeSchema{Type: t.Type, Attrs: append([]string(nil), t.Attrs...), Refs: map[string]string{}}
+		for n, rc := range t.Refs {
+			ts.Refs[n] = rc.Type
+		}
+		out = append(out, ts)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out
 }
 
 // Name returns the source's name.

@@ -79,3 +79,27 @@ func TestOrphansDeletedChildrenFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemaReadFromTheDatabase: a table or column the database lacks
+// fails New; a mapping naming an attribute no table has fails NewSyncer.
+func TestSchemaReadFromTheDatabase(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "s.sqlite"))
+	assert.NilError(t, err)
+	defer db.Close()
+	_, err = db.Exec(familySchema)
+	assert.NilError(t, err)
+	_, err = New("family", db, Table{Type: "Parent", Name: "parents", Attrs: []string{"nmae"}})
+	assert.ErrorContains(t, err, "table parents of type Parent")
+	assert.ErrorContains(t, err, "nmae")
+	_, err = New("family", db, Table{Type: "Parent", Name: "parent", Attrs: []string{"name"}})
+	assert.ErrorContains(t, err, "table parent of type Parent")
+
+	c := config.New(stores[0].open(t), config.Options{})
+	defer c.Close()
+	links, err := datasync.NewLinks(c, "/ds/links")
+	assert.NilError(t, err)
+	ms := append([]datasync.Mapping(nil), familyMappings...)
+	ms[1].Keys = []datasync.AttributeMap{datasync.Attr("name", "nme"), datasync.RefAttr("parent", "parent", "P", "Parent")}
+	_, err = datasync.NewSyncer(datasync.NewMemorySource("left"), openFamily(t), links, ms, nil)
+	assert.ErrorContains(t, err, `mapping 1 (C -> Child): right key path "nme": type Child has no attribute "nme" (did you mean "name"?)`)
+}
