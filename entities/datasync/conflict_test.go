@@ -292,3 +292,30 @@ func mustStore(t *testing.T, c *config.Config, name string) *StoreSource {
 	assert.NilError(t, err)
 	return s
 }
+
+// TestReusedIDDoesNotInheritLinks: an entity created with the id of a
+// deleted one (as SQLite reuses rowids) is not taken for it: it gets a
+// counterpart of its own, and the deleted one's counterpart keeps its
+// values and is not linked to it.
+func TestReusedIDDoesNotInheritLinks(t *testing.T) {
+	eachSourceKind(t, func(t *testing.T, c *config.Config, daphne, desire DataSource) {
+		ctx := context.Background()
+		s := convergedDemo(t, c, daphne, desire)
+		nic2 := find(t, desire, DemoNIC, "", "name", "nic-2")
+		assert.NilError(t, desire.Delete(ctx, nic2.Ref()))
+		_, err := s.Converge(ctx, 10)
+		assert.NilError(t, err)
+		reuse := nic2.Clone()
+		reuse.Attrs = map[string]any{"name": "nic-5", "external_ref": "E5"}
+		reuse.UpdatedAt = DemoTime.Add(time.Hour)
+		_, err = desire.Create(ctx, reuse)
+		assert.NilError(t, err)
+		_, err = s.Converge(ctx, 10)
+		assert.NilError(t, err)
+		assert.Equal(t, find(t, daphne, DemoVlanServiceConnection, "", "name", "nic-2").Attrs["externalRef"], nil)
+		assert.Equal(t, find(t, daphne, DemoVlanServiceConnection, "", "name", "nic-5").Attrs["externalRef"], "E5")
+		nics, err := desire.Find(ctx, DemoNIC, Where{"name": "nic-2"})
+		assert.NilError(t, err)
+		assert.Equal(t, len(nics), 0, "a gone counterpart is not re-created")
+	})
+}

@@ -69,12 +69,21 @@ func (l *Links) key(a, b Endpoint) string {
 	return l.prefix + "/" + encodeEndpoint(a) + "/" + encodeEndpoint(b)
 }
 
-// PutTxn writes the link between a and b, both directions, in t.
+// PutTxn writes the link between a and b, both directions, in t, with
+// no identities (see PutIdentifiedTxn).
 func (l *Links) PutTxn(t *config.Txn, a, b Endpoint) error {
-	if err := t.Put(l.key(a, b), ""); err != nil {
+	return l.PutIdentifiedTxn(t, a, b, "", "")
+}
+
+// PutIdentifiedTxn writes the link between a and b, both directions, in
+// t, recording what identifies each end (its key values): the key
+// <a>/<b> holds b's identity and <b>/<a> holds a's, so that an entity
+// whose id a source reuses for another is not taken for the linked one.
+func (l *Links) PutIdentifiedTxn(t *config.Txn, a, b Endpoint, idA, idB string) error {
+	if err := t.Put(l.key(a, b), idB); err != nil {
 		return err
 	}
-	return t.Put(l.key(b, a), "")
+	return t.Put(l.key(b, a), idA)
 }
 
 // DeleteTxn removes the link between a and b, both directions, in t.
@@ -88,35 +97,49 @@ func (l *Links) DeleteTxn(t *config.Txn, a, b Endpoint) error {
 // All returns every link, as a map from each endpoint to the endpoints it
 // is linked with (both directions, as stored), read at one snapshot.
 func (l *Links) All(ctx context.Context) (map[Endpoint][]Endpoint, error) {
+	out, _, err := l.all(ctx)
+	return out, err
+}
+
+// linkEnds is a link seen from one end: from, and the far end to.
+type linkEnds struct{ from, to Endpoint }
+
+// all returns every link, and the identity recorded for the far end of
+// each (empty when none was).
+func (l *Links) all(ctx context.Context) (map[Endpoint][]Endpoint, map[linkEnds]string, error) {
 	var out map[Endpoint][]Endpoint
+	var ids map[linkEnds]string
 	err := l.c.Txn(ctx, func(t *config.Txn) error {
-		out = map[Endpoint][]Endpoint{}
-		kvs, err := t.List(l.prefix+"/", txn.ListOptions{Recurse: 1, Untracked: true})
+		out, ids = map[Endpoint][]Endpoint{}, map[linkEnds]string{}
+		kvs, err := t.ListValues(l.prefix+"/", txn.ListOptions{Recurse: 1, Untracked: true})
 		if err != nil {
 			return err
 		}
-		for _, p := range kvs {
-			rest := strings.TrimPrefix(p, l.prefix+"/")
+		for _, kv := range kvs {
+			rest := strings.TrimPrefix(kv.Path, l.prefix+"/")
 			i := strings.IndexByte(rest, '/')
 			if i < 0 {
 				continue
 			}
 			a, err := decodeEndpoint(rest[:i])
 			if err != nil {
-				return backend.WrapPath("decode link", p, err)
+				return backend.WrapPath("decode link", kv.Path, err)
 			}
 			b, err := decodeEndpoint(rest[i+1:])
 			if err != nil {
-				return backend.WrapPath("decode link", p, err)
+				return backend.WrapPath("decode link", kv.Path, err)
 			}
 			out[a] = append(out[a], b)
+			if kv.Value != "" {
+				ids[linkEnds{a, b}] = kv.Value
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("datasync: list links under %q: %w", l.prefix, err)
+		return nil, nil, fmt.Errorf("datasync: list links under %q: %w", l.prefix, err)
 	}
-	return out, nil
+	return out, ids, nil
 }
 
 // Linked returns the endpoints linked with e, read from the store.

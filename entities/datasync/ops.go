@@ -18,6 +18,10 @@ const (
 	OpLinking          OpKind = "Linking"
 	OpAttributeUpdated OpKind = "AttributeUpdated"
 	OpDeletion         OpKind = "Deletion"
+	// OpUnlinking removes a link whose entity is gone, or whose entity's
+	// id now holds another entity (its key values differ from those
+	// linked): From and To are the link's ends; Mapping is -1.
+	OpUnlinking        OpKind = "Unlinking"
 	OpSkipMissingLink  OpKind = "SkipMissingLink"
 	OpSkipAmbiguous    OpKind = "SkipAmbiguous"
 	OpSkipNoCreate     OpKind = "SkipNoCreate"

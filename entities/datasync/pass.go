@@ -42,7 +42,7 @@ func (r *runState) pass(mi int, m Mapping, dir Mode, only *Endpoint) error {
 		}
 	}
 	if m.DeleteOrphans && only == nil {
-		return p.orphans(stc)
+		return p.orphans()
 	}
 	return nil
 }
@@ -321,7 +321,7 @@ func (p *passState) link(e, d *Entity) error {
 // orphans finds the target entities linked to source entities of this
 // mapping's type that are all gone, and queues their deletion: the run
 // deletes them after every pass, children first (see deleteOrphans).
-func (p *passState) orphans(stc *typeCache) error {
+func (p *passState) orphans() error {
 	r := p.r
 	for _, id := range p.dtc.order {
 		d := p.dtc.byID[id]
@@ -335,14 +335,13 @@ func (p *passState) orphans(stc *typeCache) error {
 		if len(srcs) == 0 {
 			continue
 		}
-		alive := false
-		for _, s := range srcs {
-			if stc.byID[s.ID] != nil {
-				alive = true
-				break
-			}
+		// Alive: linked to a source entity that exists and is still the
+		// one linked (see joins).
+		alive, err := r.linked(p.dst, d.Ref(), p.srcType, true)
+		if err != nil {
+			return err
 		}
-		if !alive {
+		if len(alive) == 0 {
 			r.orphans = append(r.orphans, orphan{op: p.op(OpDeletion, srcs[0], d.Ref()), side: p.dst})
 		}
 	}

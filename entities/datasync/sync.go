@@ -40,6 +40,7 @@ type Syncer struct {
 	sources  [2]DataSource
 	links    *Links
 	mappings []Mapping
+	identity [2]map[string][]string // see identityNames
 	log      *slog.Logger
 }
 
@@ -66,7 +67,10 @@ func NewSyncer(leftSrc, rightSrc DataSource, links *Links, mappings []Mapping, l
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{sources: [2]DataSource{leftSrc, rightSrc}, links: links, mappings: append([]Mapping(nil), mappings...), log: log}, nil
+	return &Syncer{
+		sources: [2]DataSource{leftSrc, rightSrc}, links: links, log: log,
+		mappings: append([]Mapping(nil), mappings...), identity: identityNames(mappings),
+	}, nil
 }
 
 // Source returns the source on side s.
@@ -134,6 +138,7 @@ type runState struct {
 	ctx     context.Context
 	cache   [2]map[string]*typeCache
 	links   map[Endpoint][]Endpoint
+	ids     map[linkEnds]string // the identity of each link's far end, as linked
 	ops     []Operation
 	orphans []orphan // deletions queued by the passes
 	errs    []error  // the writes sources refused
@@ -148,11 +153,11 @@ func (r *runState) failed(op Operation, err error) {
 }
 
 func (r *runState) all(only *Endpoint) error {
-	links, err := r.s.links.All(r.ctx)
+	links, ids, err := r.s.links.all(r.ctx)
 	if err != nil {
 		return err
 	}
-	r.links = links
+	r.links, r.ids = links, ids
 	r.cache = [2]map[string]*typeCache{{}, {}}
 	for i, m := range r.s.mappings {
 		for _, dir := range []Mode{LeftToRight, RightToLeft} {
@@ -211,9 +216,20 @@ func (r *runState) linked(from Side, ref Ref, typ string, existing bool) ([]Ref,
 	var out []Ref
 	to := from.other()
 	name := r.s.sources[to].Name()
-	for _, e := range r.links[r.endpoint(from, ref)] {
+	me := r.endpoint(from, ref)
+	for _, e := range r.links[me] {
 		if e.Source != name || e.Type != typ {
 			continue
+		}
+		mine, theirs, err := r.joins(me, e)
+		if err != nil {
+			return nil, err
+		}
+		if !mine {
+			continue
+		}
+		if existing && !theirs {
+			continue // its entity is gone: the id holds another
 		}
 		if existing {
 			x, err := r.get(to, e.Ref)

@@ -45,7 +45,7 @@ func (r *runState) createLinked(sd Side, nd Entity, from Endpoint) (Entity, erro
 			if created, err = ts.CreateTxn(t, nd); err != nil {
 				return err
 			}
-			return r.s.links.PutTxn(t, from, r.endpoint(sd, created.Ref()))
+			return r.putLinkTxn(t, from, r.endpoint(sd, created.Ref()), &created)
 		})
 		if err != nil {
 			return Entity{}, fmt.Errorf("create %s in %s with its link: %w", nd.Type, src.Name(), err)
@@ -56,7 +56,7 @@ func (r *runState) createLinked(sd Side, nd Entity, from Endpoint) (Entity, erro
 			return Entity{}, refused{fmt.Errorf("create %s in %s: %w", nd.Type, src.Name(), err)}
 		}
 		if err := r.s.links.Config().Txn(r.ctx, func(t *config.Txn) error {
-			return r.s.links.PutTxn(t, from, r.endpoint(sd, created.Ref()))
+			return r.putLinkTxn(t, from, r.endpoint(sd, created.Ref()), &created)
 		}); err != nil {
 			return Entity{}, fmt.Errorf("link %s with %s: %w", from, created.Ref(), err)
 		}
@@ -67,7 +67,7 @@ func (r *runState) createLinked(sd Side, nd Entity, from Endpoint) (Entity, erro
 
 func (r *runState) putLink(a, b Endpoint) error {
 	if err := r.s.links.Config().Txn(r.ctx, func(t *config.Txn) error {
-		return r.s.links.PutTxn(t, a, b)
+		return r.putLinkTxn(t, a, b, nil)
 	}); err != nil {
 		return fmt.Errorf("link %s with %s: %w", a, b, err)
 	}
@@ -128,4 +128,23 @@ func (e refused) Unwrap() error { return e.error }
 func isRefused(err error) bool {
 	var r refused
 	return errors.As(err, &r)
+}
+
+// putLinkTxn writes the link between a and b in t with the identity of
+// each end (created is b's entity when it is not in the run's cache yet)
+// and records the identities in the run.
+func (r *runState) putLinkTxn(t *config.Txn, a, b Endpoint, created *Entity) error {
+	idA, err := r.identityOf(a, nil)
+	if err != nil {
+		return err
+	}
+	idB, err := r.identityOf(b, created)
+	if err != nil {
+		return err
+	}
+	if err := r.s.links.PutIdentifiedTxn(t, a, b, idA, idB); err != nil {
+		return err
+	}
+	r.ids[linkEnds{a, b}], r.ids[linkEnds{b, a}] = idB, idA
+	return nil
 }

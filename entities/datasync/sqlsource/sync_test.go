@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 
@@ -102,4 +105,61 @@ func TestSchemaReadFromTheDatabase(t *testing.T) {
 	ms[1].Keys = []datasync.AttributeMap{datasync.Attr("name", "nme"), datasync.RefAttr("parent", "parent", "P", "Parent")}
 	_, err = datasync.NewSyncer(datasync.NewMemorySource("left"), openFamily(t), links, ms, nil)
 	assert.ErrorContains(t, err, `mapping 1 (C -> Child): right key path "nme": type Child has no attribute "nme" (did you mean "name"?)`)
+}
+
+// TestReusedRowidDoesNotInheritLinks: SQLite gives a new row the rowid of
+// the deleted last one (INTEGER PRIMARY KEY without AUTOINCREMENT); the
+// new NIC gets a connection of its own and the deleted NIC's connection
+// keeps its values.
+func TestReusedRowidDoesNotInheritLinks(t *testing.T) {
+	ctx := context.Background()
+	c := config.New(stores[0].open(t), config.Options{})
+	defer c.Close()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "desire.sqlite"))
+	assert.NilError(t, err)
+	defer db.Close()
+	_, err = db.Exec(strings.ReplaceAll(desireSchema, " AUTOINCREMENT", ""))
+	assert.NilError(t, err)
+	desire, err := New("desire", db, openDesire(t).tableList()...)
+	assert.NilError(t, err)
+	daphne := datasync.NewMemorySource("daphne").Declare(datasync.DemoLeftSchema...)
+	assert.NilError(t, datasync.LoadDemo(ctx, daphne, desire))
+	links, err := datasync.NewLinks(c, "/ds/links")
+	assert.NilError(t, err)
+	s, err := datasync.NewSyncer(daphne, desire, links, datasync.DemoMappings(), nil)
+	assert.NilError(t, err)
+	_, err = s.Converge(ctx, 10)
+	assert.NilError(t, err)
+
+	nics, err := desire.Find(ctx, datasync.DemoNIC, datasync.Where{"name": "nic-2"})
+	assert.NilError(t, err)
+	assert.Equal(t, len(nics), 1)
+	nic2 := nics[0]
+	assert.NilError(t, desire.Delete(ctx, nic2.Ref()))
+	_, err = s.Converge(ctx, 10)
+	assert.NilError(t, err)
+	nic5, err := desire.Create(ctx, datasync.Entity{Type: datasync.DemoNIC, Attrs: map[string]any{"name": "nic-5", "external_ref": "E5"},
+		Refs: nic2.Refs, UpdatedAt: datasync.DemoTime.Add(time.Hour)})
+	assert.NilError(t, err)
+	assert.Equal(t, nic5.ID, nic2.ID, "SQLite reused the rowid")
+	_, err = s.Converge(ctx, 10)
+	assert.NilError(t, err)
+	conns, err := daphne.Find(ctx, datasync.DemoVlanServiceConnection, nil)
+	assert.NilError(t, err)
+	byName := map[string]any{}
+	for _, e := range conns {
+		byName[e.Attrs["name"].(string)] = e.Attrs["externalRef"]
+	}
+	assert.Equal(t, byName["nic-2"], nil)
+	assert.Equal(t, byName["nic-5"], "E5")
+}
+
+// tableList returns the source's tables, sorted by type.
+func (s *Source) tableList() []Table {
+	var out []Table
+	for _, t := range s.tables {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out
 }
