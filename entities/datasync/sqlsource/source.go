@@ -2,8 +2,10 @@
 // database/sql: one table per entity type, an integer primary key as the
 // entity id, one column per attribute, one foreign-key column per
 // reference, and an optional updated_at column (RFC 3339 text) for
-// last-write-wins. It uses "?" placeholders and LastInsertId (SQLite,
-// MySQL); it is tested on SQLite (modernc.org/sqlite, pure Go).
+// last-write-wins. Its Dialect says how to write placeholders and read
+// back a new id: "?" and LastInsertId for SQLite and MySQL, "$1" and
+// RETURNING for PostgreSQL. It is tested on SQLite (modernc.org/sqlite,
+// pure Go) and on PostgreSQL when its server is installed.
 //
 // Writes are one statement each, outside the config store: links of a
 // Syncer are written after the entity (see package datasync on crash
@@ -46,17 +48,41 @@ type RefColumn struct {
 	Column, Type string
 }
 
+// Dialect is the SQL dialect of a database: how it writes placeholders
+// and returns the id of an inserted row.
+type Dialect int
+
+// The dialects a Source speaks.
+const (
+	// SQLite (and MySQL): "?" placeholders, LastInsertId.
+	SQLite Dialect = iota
+	// PostgreSQL: "$1", "$2", ... placeholders, INSERT ... RETURNING.
+	PostgreSQL
+)
+
 // Source is a DataSource over a *sql.DB. Safe for concurrent use, as
 // *sql.DB is.
 type Source struct {
-	name   string
-	db     *sql.DB
-	tables map[string]Table
+	name    string
+	db      *sql.DB
+	dialect Dialect
+	tables  map[string]Table
 }
 
-// New returns the source named name over db with the given tables.
+// New returns the source named name over db, an SQLite (or MySQL)
+// database, with the given tables; see NewDialect.
 func New(name string, db *sql.DB, tables ...Table) (*Source, error) {
-	s := &Source{name: name, db: db, tables: map[string]Table{}}
+	return NewDialect(name, db, SQLite, tables...)
+}
+
+// NewDialect returns the source named name over db, which speaks dialect,
+// with the given tables. It checks each table and column against the
+// database.
+func NewDialect(name string, db *sql.DB, dialect Dialect, tables ...Table) (*Source, error) {
+	if dialect != SQLite && dialect != PostgreSQL {
+		return nil, fmt.Errorf("sqlsource %s: unknown dialect %d", name, dialect)
+	}
+	s := &Source{name: name, db: db, dialect: dialect, tables: map[string]Table{}}
 	for _, t := range tables {
 		if t.Type == "" || t.Name == "" {
 			return nil, fmt.Errorf("sqlsource: table %+v: type and name are required", t)
@@ -233,7 +259,7 @@ func (s *Source) Find(ctx context.Context, typ string, where datasync.Where) ([]
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
 	q += " ORDER BY " + t.ID
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlsource %s: find %s: %w", s.name, typ, err)
 	}
@@ -258,7 +284,7 @@ func (s *Source) Get(ctx context.Context, r datasync.Ref) (datasync.Entity, erro
 	if err != nil {
 		return datasync.Entity{}, err
 	}
-	row := s.db.QueryRowContext(ctx, "SELECT "+t.selectCols()+" FROM "+t.Name+" WHERE "+t.ID+" = ?", r.ID)
+	row := s.db.QueryRowContext(ctx, s.rebind("SELECT "+t.selectCols()+" FROM "+t.Name+" WHERE "+t.ID+" = ?"), r.ID)
 	e, err := t.scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return datasync.Entity{}, fmt.Errorf("sqlsource %s: get %s: %w", s.name, r, datasync.ErrNotFound)
@@ -275,7 +301,14 @@ func (t Table) values(e datasync.Entity) ([]string, []any, error) {
 	var cols []string
 	var args []any
 	for _, a := range t.Attrs {
-		cols, args = append(cols, a), append(args, e.Attrs[a])
+		v := e.Attrs[a]
+		if b, ok := v.(bool); ok && slices.Contains(t.Bools, a) {
+			v = 0
+			if b {
+				v = 1
+			}
+		}
+		cols, args = append(cols, a), append(args, v)
 	}
 	for k := range e.Attrs {
 		if !slices.Contains(t.Attrs, k) {
@@ -313,15 +346,11 @@ func (s *Source) Create(ctx context.Context, e datasync.Entity) (datasync.Entity
 		cols, args = append(cols, t.ID), append(args, e.ID)
 	}
 	q := "INSERT INTO " + t.Name + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	res, err := s.db.ExecContext(ctx, q, args...)
+	id, err := s.insert(ctx, t, q, args, e.ID == "")
 	if err != nil {
 		return datasync.Entity{}, fmt.Errorf("sqlsource %s: create %s: %w", s.name, e.Type, err)
 	}
 	if e.ID == "" {
-		id, err := res.LastInsertId()
-		if err != nil {
-			return datasync.Entity{}, fmt.Errorf("sqlsource %s: create %s: %w", s.name, e.Type, err)
-		}
 		e.ID = strconv.FormatInt(id, 10)
 	}
 	return e, nil
@@ -338,7 +367,7 @@ func (s *Source) Update(ctx context.Context, e datasync.Entity) error {
 		return fmt.Errorf("sqlsource %s: update %s: %w", s.name, e.Ref(), err)
 	}
 	q := "UPDATE " + t.Name + " SET " + strings.Join(cols, " = ?, ") + " = ? WHERE " + t.ID + " = ?"
-	res, err := s.db.ExecContext(ctx, q, append(args, e.ID)...)
+	res, err := s.db.ExecContext(ctx, s.rebind(q), append(args, e.ID)...)
 	return s.affected(res, err, "update", e.Ref())
 }
 
@@ -348,7 +377,7 @@ func (s *Source) Delete(ctx context.Context, r datasync.Ref) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, "DELETE FROM "+t.Name+" WHERE "+t.ID+" = ?", r.ID)
+	res, err := s.db.ExecContext(ctx, s.rebind("DELETE FROM "+t.Name+" WHERE "+t.ID+" = ?"), r.ID)
 	return s.affected(res, err, "delete", r)
 }
 
@@ -364,4 +393,39 @@ func (s *Source) affected(res sql.Result, err error, op string, r datasync.Ref) 
 		return fmt.Errorf("sqlsource %s: %s %s: %w", s.name, op, r, datasync.ErrNotFound)
 	}
 	return nil
+}
+
+// rebind writes q's "?" placeholders in the source's dialect. The
+// queries are the Source's own, whose only "?" are placeholders (table
+// and column names come from Tables, values always go as arguments).
+func (s *Source) rebind(q string) string {
+	if s.dialect != PostgreSQL {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// insert runs the INSERT q and, with wantID, returns the new row's id:
+// LastInsertId, or on PostgreSQL, which has none, the id column RETURNING.
+func (s *Source) insert(ctx context.Context, t Table, q string, args []any, wantID bool) (int64, error) {
+	if s.dialect == PostgreSQL && wantID {
+		var id int64
+		err := s.db.QueryRowContext(ctx, s.rebind(q+" RETURNING "+t.ID), args...).Scan(&id)
+		return id, err
+	}
+	res, err := s.db.ExecContext(ctx, s.rebind(q), args...)
+	if err != nil || !wantID {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
