@@ -123,6 +123,12 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 		opts = append(opts, clientv3.WithRange(end))
 	}
 	s.key, s.opts = start, opts
+	// On a server that answers progress ahead of its events, a watch from
+	// a past revision catches up on a watch of its own (see catchUp).
+	s.replayFrom = 0
+	if counts.rev != 0 && fromRev > 0 && !atCompaction {
+		s.replayFrom = fromRev
+	}
 	var wch clientv3.WatchChan
 	if atCompaction {
 		// What etcd would answer a watch from before the compaction.
@@ -132,7 +138,10 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 		wch = c
 	} else {
 		wopts := opts
-		if fromRev > 0 {
+		switch {
+		case s.replayFrom > 0:
+			wopts = append(opts[:len(opts):len(opts)], clientv3.WithCreatedNotify())
+		case fromRev > 0:
 			wopts = append(opts[:len(opts):len(opts)], clientv3.WithRev(fromRev))
 		}
 		wch = b.watcher.Watch(s.wctx, start, wopts...)
@@ -185,6 +194,7 @@ type watchStream struct {
 	startRev       int64                      // fromRev of a watch from a given revision, else 0
 	counts         rangeCount                 // for verifyProgress, owned by run's goroutine
 	startCompacted bool                       // fromRev-1 was compacted when the watch began
+	replayFrom     int64                      // fromRev when catchUp replays the history (see catchUp)
 	key            string                     // etcd's watch: its key,
 	opts           []clientv3.OpOption        // and its options but the revision
 
@@ -255,7 +265,13 @@ func (s *watchStream) stop(err error) {
 func (s *watchStream) run(wch clientv3.WatchChan) {
 	defer close(s.done)
 	defer s.forget()
-	last := s.pump(wch)
+	var last backend.WatchResponse
+	pre, delivered, ended := s.catchUp(wch)
+	if ended != nil {
+		last = *ended
+	} else {
+		last = s.pump(wch, pre, delivered)
+	}
 	s.cancel()
 	// Make room for the last response: take back a response the consumer
 	// has not received yet (it resumes from what it did receive). Only this
@@ -273,37 +289,62 @@ func (s *watchStream) run(wch clientv3.WatchChan) {
 
 // pump delivers responses until the stream ends and returns the last
 // response (with a nil Err for none). It also serves progress requests
-// (see RequestProgress).
-func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
+// (see RequestProgress). pre are responses of wch read already, and
+// delivered the revision up to which every event has been delivered (see
+// catchUp).
+func (s *watchStream) pump(wch clientv3.WatchChan, pre []clientv3.WatchResponse, delivered int64) backend.WatchResponse {
 	retry := time.NewTimer(progressRetry)
 	retry.Stop()
 	defer retry.Stop()
 	pending := false // a progress request awaits etcd's answer
-	var delivered int64
 	for {
 		var resp backend.WatchResponse
-		select {
-		case wr, ok := <-wch:
-			if !ok {
+		var wr clientv3.WatchResponse
+		got, open := false, true
+		if len(pre) > 0 {
+			wr, pre, got = pre[0], pre[1:], true
+		}
+		if !got {
+			select {
+			case wr, open = <-wch:
+				got = true
+			case <-s.progressc:
+				if !pending {
+					pending = true
+					s.askProgress()
+					retry.Reset(progressRetry)
+				}
+				continue
+			case <-retry.C:
+				if !pending {
+					continue
+				}
+				rev, ok := s.idleProgress()
+				if !ok || rev < delivered {
+					s.askProgress()
+					retry.Reset(progressRetry)
+					continue
+				}
+				pending = false
+				resp = backend.WatchResponse{Revision: rev}
+			case <-s.stopCh:
+				return s.end(nil)
+			}
+		}
+		if got {
+			if !open {
 				return s.end(nil)
 			}
 			if since := max(delivered, s.startRev-1); wr.CompactRevision != 0 && since >= wr.CompactRevision && s.key != "" {
-				// A server before 3.4.25 answers progress while the
-				// watch still catches up, and cancels a watch that
-				// catches up when the store compacts past its start,
+				// A server before 3.4.25 cancels a watch that is
+				// catching up when the store compacts past its start,
 				// though the stream has vouched for every event up to
 				// since: go on from there.
 				wch = s.b.watcher.Watch(s.wctx, s.key, append(s.opts, clientv3.WithRev(since+1))...)
 				continue
 			}
 			if wr.CompactRevision != 0 {
-				// etcd names the compact revision; a watch may start
-				// only after it (see Backend.Watch).
-				return backend.WatchResponse{
-					Err:             fmt.Errorf("%w: history is kept from revision %d on", backend.ErrCompacted, wr.CompactRevision+1),
-					Revision:        wr.Header.GetRevision(),
-					CompactRevision: wr.CompactRevision + 1,
-				}
+				return compactedResponse(wr)
 			}
 			if err := wr.Err(); err != nil || wr.Canceled {
 				return s.end(fmt.Errorf("watch canceled by etcd: %w", err))
@@ -328,30 +369,10 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 				pending = false
 				retry.Stop()
 			}
+			var ok bool
 			if resp, ok = s.response(wr, delivered); !ok {
 				continue
 			}
-		case <-s.progressc:
-			if !pending {
-				pending = true
-				s.askProgress()
-				retry.Reset(progressRetry)
-			}
-			continue
-		case <-retry.C:
-			if !pending {
-				continue
-			}
-			rev, ok := s.idleProgress()
-			if !ok || rev < delivered {
-				s.askProgress()
-				retry.Reset(progressRetry)
-				continue
-			}
-			pending = false
-			resp = backend.WatchResponse{Revision: rev}
-		case <-s.stopCh:
-			return s.end(nil)
 		}
 		select {
 		case s.out <- resp:
@@ -362,6 +383,17 @@ func (s *watchStream) pump(wch clientv3.WatchChan) backend.WatchResponse {
 		case <-s.wctx.Done():
 			return s.end(nil)
 		}
+	}
+}
+
+// compactedResponse is the last response of a watch etcd cancelled for a
+// compaction: etcd names the compact revision; a watch may start only
+// after it (see Backend.Watch).
+func compactedResponse(wr clientv3.WatchResponse) backend.WatchResponse {
+	return backend.WatchResponse{
+		Err:             fmt.Errorf("%w: history is kept from revision %d on", backend.ErrCompacted, wr.CompactRevision+1),
+		Revision:        wr.Header.GetRevision(),
+		CompactRevision: wr.CompactRevision + 1,
 	}
 }
 
@@ -444,7 +476,7 @@ func (s *watchStream) response(wr clientv3.WatchResponse, delivered int64) (resp
 			prev = ev.Kv.ModRevision
 		}
 		kv, ok := s.b.ks.keyValue(ev.Kv)
-		if !ok || !s.matches(kv.Path) || kv.ModRevision <= delivered {
+		if !ok || !s.matches(kv.Path) || kv.ModRevision <= delivered || kv.ModRevision < s.startRev {
 			continue
 		}
 		e := backend.Event{Type: backend.EventPut, KV: kv}

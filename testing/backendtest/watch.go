@@ -21,6 +21,7 @@ var watchCases = []testCase{
 	{"FutureFromRev", testWatchFutureFromRev},
 	{"Compacted", testWatchCompacted},
 	{"IdleAcrossCompaction", testWatchIdleAcrossCompaction},
+	{"CaughtUpAcrossCompaction", testWatchCaughtUpAcrossCompaction},
 	{"FromCompactRevision", testWatchFromCompactRevision},
 	{"Progress", testWatchProgress},
 	{"CancelContext", testWatchCancelContext},
@@ -378,4 +379,24 @@ func testWatchIdleAcrossCompaction(h *harness) {
 	}
 	h.create("/w/a", "1")
 	h.wantEvents("a write after the compaction", w.sync("a write after the compaction", h.rev()), []backend.Event{putEvent(h.get("/w/a"), nil)})
+}
+
+// testWatchCaughtUpAcrossCompaction: a watch from a past revision that has
+// caught up (a progress notification says so) goes on when the store
+// compacts right after, past its start: it is not lagging. (etcd before
+// 3.4.25 answers progress while it still counts the watch as catching up,
+// and cancels such a watch on a compaction: found by the differential
+// test.)
+func testWatchCaughtUpAcrossCompaction(h *harness) {
+	from := h.create("/x/a", "1") // outside the range: nothing to catch up on
+	h.create("/x/b", "1")
+	w := h.watch([]backend.Range{backend.PrefixAt("/w/", 0)}, from)
+	if evs := w.sync("catching up", h.rev()); len(evs) != 0 {
+		h.Fatalf("catching up: events %s, want none", fmtEvents(evs))
+	}
+	h.create("/w/a", "1")
+	if err := h.b.Compact(h.ctx, h.rev()); err != nil {
+		h.Fatalf("Compact(%d): %v", h.rev(), err)
+	}
+	h.wantEvents("after the compaction", w.sync("after the compaction", h.rev()), []backend.Event{putEvent(h.get("/w/a"), nil)})
 }
