@@ -92,6 +92,11 @@ func testCompactionFuture(h *harness) {
 	if _, err := h.b.List(h.ctx, "/x/", backend.ListOptions{Revision: r + 50, Recurse: 1}); !errors.Is(err, backend.ErrFutureRevision) {
 		h.Errorf("List at %d with the store at %d = %v, want ErrFutureRevision", r+50, r, err)
 	}
+	// Also a List that selects no depth, which needs no range read on
+	// etcd: the revision is checked all the same.
+	if _, err := h.b.List(h.ctx, "/x/", backend.ListOptions{Revision: r + 1, Depths: []int{}}); !errors.Is(err, backend.ErrFutureRevision) {
+		h.Errorf("List of no depth at %d with the store at %d = %v, want ErrFutureRevision", r+1, r, err)
+	}
 	// The failed compaction did nothing.
 	h.wantKV("Get at r after a refused compaction", h.getAt("/x/a", r), backend.KeyValue{Path: "/x/a", Value: "1", CreateRevision: r, ModRevision: r, Version: 1})
 	h.wantRev(r, "after refused calls")
