@@ -251,6 +251,9 @@ func (b *Backend) oldestRevision(ctx context.Context, lo, hi int64) (int64, erro
 // watch, or it is from the compact revision: see isCompactRevision). At a
 // future rev the counts are unknown, to be read when the store is there.
 func (b *Backend) baseCounts(ctx context.Context, ranges []backend.Range, rev int64) (c rangeCount, compacted bool, err error) {
+	if rev <= 0 {
+		return rangeCount{}, false, nil // a watch from the first revision: counted when needed
+	}
 	err = b.read(ctx, func(rctx context.Context) error {
 		var err error
 		c, err = b.countsAt(rctx, ranges, rev)

@@ -217,3 +217,30 @@ func TestWatchProgressWhileCatchingUpAndBeforeTheStartRevision(t *testing.T) {
 	assert.Equal(t, len(r.Events), 0)
 	assert.Equal(t, r.Revision, last)
 }
+
+// TestWatchFromRevisionOneOnDebianEtcd: on a server whose progress is
+// checked, a watch from revision 1 (sdpcfg watch --rev 1) replays the
+// history; it hung when the stream tried to count its ranges at
+// revision 0.
+func TestWatchFromRevisionOneOnDebianEtcd(t *testing.T) {
+	d := sdptest.NewDebianEtcd(t)
+	b := d.Backend(t, etcd3.Config{})
+	ctx := testCtx(t)
+	rev, err := b.Create(ctx, "/w/a", "1", backend.NoLease)
+	assert.NilError(t, err)
+	w, err := b.Watch(ctx, []backend.Range{backend.PrefixAt("/w/", 0)}, 1)
+	assert.NilError(t, err)
+	defer w.Close()
+	assert.NilError(t, w.RequestProgress(ctx))
+	var got []backend.Event
+	for len(got) == 0 {
+		select {
+		case resp := <-w.Responses():
+			assert.NilError(t, resp.Err)
+			got = append(got, resp.Events...)
+		case <-ctx.Done():
+			t.Fatalf("no event of the watch from revision 1: %v", ctx.Err())
+		}
+	}
+	assert.Equal(t, got[0].KV.ModRevision, rev)
+}
