@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sdpconfig/sdpconfig/internal/nearest"
+
 	"github.com/spf13/pflag"
 )
 
@@ -60,34 +62,12 @@ func findCommand(name string) *command {
 
 // suggest returns the command closest to a mistyped name, or "".
 func suggest(name string) string {
-	best, bestD := "", 3
+	names := make([]string, 0, len(commands()))
 	for _, c := range commands() {
-		if d := editDistance(name, c.name); d < bestD {
-			best, bestD = c.name, d
-		}
+		names = append(names, c.name)
 	}
+	best, _ := nearest.Name(name, names, 3)
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // topUsage writes the help of sdpcfg itself.
