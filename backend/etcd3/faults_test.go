@@ -20,6 +20,14 @@ func TestCommitToAStoppedServerIsIndeterminate(t *testing.T) {
 	_, err := b.Create(ctx, "/a", "1", backend.NoLease)
 	assert.NilError(t, err)
 	e.Stop()
+	// Let the client see the connection go first: a commit sent as it
+	// closes fails with its EOF (ErrUnavailable), not with the deadline.
+	sdptest.WaitFor(t, "a read to fail on the stopped server", func() bool {
+		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, _, err := b.Get(rctx, "/a", 0)
+		return err != nil
+	})
 
 	// The caller's deadline passes while the commit waits for the server.
 	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
