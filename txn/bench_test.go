@@ -48,6 +48,7 @@ func parallel(b *testing.B, op func(r *rand.Rand) error) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
+	var perWorker []int // ops done by each worker
 	var firstErr error
 	b.ResetTimer()
 	start := time.Now()
@@ -73,6 +74,7 @@ func parallel(b *testing.B, op func(r *rand.Rand) error) {
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
+			perWorker = append(perWorker, len(mine))
 			mu.Unlock()
 		}()
 	}
@@ -85,7 +87,12 @@ func parallel(b *testing.B, op func(r *rand.Rand) error) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "txn/s")
 	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
+	if len(perWorker) > 0 && slices.Max(perWorker) > 0 {
+		// Fairness: the fewest commits of a worker over the most.
+		b.ReportMetric(float64(slices.Min(perWorker))/float64(slices.Max(perWorker)), "min/max")
 	}
 }
 

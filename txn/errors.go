@@ -40,7 +40,9 @@ type ConflictError struct {
 	// backend.ErrCompacted for a snapshot that was compacted away.
 	Err error
 
-	commit *backend.Txn // the commit that failed, to find a culprit
+	commit   *backend.Txn // the commit that failed, to find a culprit
+	queueKey string       // the key whose queue a retry waits in (see fair.go)
+	deferred bool         // the commit was not sent: others wait for queueKey
 }
 
 // Error describes the conflict.

@@ -70,7 +70,13 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 
 	var bo backoff.BackOff
 	var last *ConflictError
-	var next *seed // the state the next attempt starts from, if any
+	var next *seed   // the state the next attempt starts from, if any
+	var turn *ticket // this transaction's place in a key's queue (see fair.go)
+	defer func() {
+		if turn != nil {
+			turn.leave()
+		}
+	}()
 	for st.Attempts < o.maxAttempts {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -82,6 +88,9 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		st.Attempts++
 		t := newTxn(ctx, reader, o.hook, snapshot)
 		t.seed, next = next, nil
+		if turn == nil {
+			t.defer_ = func(path string) bool { return queued(b, path) }
+		}
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
 		if err != nil {
 			return err
@@ -99,6 +108,21 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 			break
 		}
 		next = s
+		if turn == nil && conflict.queueKey != "" {
+			// Wait for this key's turn: no back-off while others of this
+			// process go first, in order.
+			turn = join(b, conflict.queueKey)
+			if !turn.head() {
+				next = nil // the state will be stale by then
+				if err := turn.wait(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if conflict.deferred {
+			continue // nothing was sent: try at once
+		}
 		if bo == nil {
 			bo = o.newBackOff()
 			bo.Reset()
@@ -152,6 +176,11 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 	if !ok {
 		return t.rev, nil, nil, nil
 	}
+	if t.defer_ != nil && len(c.If) > 0 && t.defer_(c.If[0].Range.Path) {
+		// Others of this process wait for their turn on this key: queue
+		// behind them instead of committing ahead.
+		return 0, &ConflictError{Path: c.If[0].Range.Path, Revision: t.rev, commit: &c, queueKey: c.If[0].Range.Path, deferred: true}, nil, nil
+	}
 	var res backend.TxnResult
 	var s *seed
 	var reads []string
@@ -180,6 +209,9 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 		ce := &ConflictError{Revision: t.rev, commit: &c}
 		if len(c.If) == 1 && !c.If[0].Range.Prefix {
 			ce.Path = c.If[0].Range.Path
+		}
+		if len(c.If) > 0 {
+			ce.queueKey = c.If[0].Range.Path
 		}
 		return 0, ce, s, nil
 	}
