@@ -19,8 +19,11 @@ import (
 // returns it as is and commits nothing. Otherwise Run commits the attempt's
 // writes in one backend commit that succeeds only if nothing the attempt
 // read changed since its snapshot; a transaction that wrote nothing commits
-// with no round trip. On a conflict Run waits (see WithBackOff) and tries
-// again with a fresh snapshot, up to WithMaxAttempts attempts, after which it
+// with no round trip. On a conflict Run waits and tries again with a fresh
+// snapshot: for its turn, when other transactions of this process wait on
+// the key its commit compared first (they take turns in order of arrival,
+// and a new transaction that would commit on such a key queues behind
+// them, so none starves), else for the back-off (see WithBackOff); up to WithMaxAttempts attempts, after which it
 // fails with an error wrapping ErrTooManyRetries and the last
 // *ConflictError.
 //

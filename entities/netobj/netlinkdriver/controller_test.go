@@ -102,8 +102,9 @@ func TestControllerInNamespaceRepairsDrift(t *testing.T) {
 	l, err := h.LinkByName("br0")
 	assert.NilError(t, err)
 	a, _ := netlink.ParseAddr("10.1.0.1/24")
+	// (No check that it is gone: a reconcile already under way may put
+	// it back at once, which is the behaviour under test.)
 	assert.NilError(t, h.AddrDel(l, a))
-	assert.Equal(t, len(br0Addrs()), 0)
 	ctl.Trigger()
 	sdptest.WaitFor(t, "address re-added", func() bool { return len(br0Addrs()) == 1 })
 }
