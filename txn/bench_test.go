@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,17 +23,19 @@ import (
 
 // The benchmarks compare Run with etcd's own concurrency.NewSTM (serializable
 // snapshot isolation, its strictest level) on one embedded etcd server, in
-// the same run, alternating (txn, stm, txn#01, stm#01, ...). Run them with:
+// the same run, alternating (txn, stm, then stm#01, txn#01, ...) and log the
+// per-round ratio. Run them with:
 //
-//	go test -run '^$' -bench Contention -benchtime 2000x ./txn/
+//	go test -run '^$' -bench Contention -benchtime 2000x -v ./txn/
 //	go test -run '^$' -bench Memory -benchtime 1s ./txn/
 
 const (
 	benchWorkers = 32
 	benchKeys    = 1000
-	// benchRounds alternates the variants compared on one server, so that a
-	// change of load on the machine during the run affects both alike.
-	benchRounds = 3
+	// benchRounds alternates the variants compared on one server, each
+	// round with the other first, so that a change of load on the machine
+	// during the run affects both alike.
+	benchRounds = 10
 )
 
 // benchEtcd starts one embedded etcd for a benchmark, with a backend and a
@@ -43,7 +47,7 @@ func benchEtcd(b *testing.B) (backend.Backend, *clientv3.Client) {
 
 // parallel runs op b.N times over benchWorkers goroutines and reports
 // committed txn/s and the p99 latency of op.
-func parallel(b *testing.B, op func(r *rand.Rand) error) {
+func parallel(b *testing.B, op func(r *rand.Rand) error) float64 {
 	b.Helper()
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -85,7 +89,8 @@ func parallel(b *testing.B, op func(r *rand.Rand) error) {
 		b.Fatal(firstErr)
 	}
 	slices.Sort(lat)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "txn/s")
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "txn/s")
 	if len(lat) > 0 {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
@@ -94,6 +99,49 @@ func parallel(b *testing.B, op func(r *rand.Rand) error) {
 		// Fairness: the fewest commits of a worker over the most.
 		b.ReportMetric(float64(slices.Min(perWorker))/float64(slices.Max(perWorker)), "min/max")
 	}
+	return rate
+}
+
+// side is one of two variants a benchmark compares: run runs it once as
+// a sub-benchmark body and returns its committed txn/s.
+type side struct {
+	name string
+	run  func(b *testing.B) float64
+}
+
+// alternate runs x and y benchRounds times, in turn first, on one server,
+// and logs the per-round ratio of their throughputs (x over y) as
+// min/median/max, with the load average before and after.
+func alternate(b *testing.B, x, y side) {
+	b.Helper()
+	loadBefore := loadAverage()
+	ratios := make([]float64, 0, benchRounds)
+	for i := range benchRounds {
+		var rx, ry float64
+		first, second := func() { b.Run(x.name, func(b *testing.B) { rx = x.run(b) }) }, func() { b.Run(y.name, func(b *testing.B) { ry = y.run(b) }) }
+		if i%2 == 1 {
+			first, second = second, first
+		}
+		first()
+		second()
+		if ry > 0 {
+			ratios = append(ratios, rx/ry)
+		}
+	}
+	slices.Sort(ratios)
+	if len(ratios) > 0 {
+		b.Logf("%s/%s txn/s per round over %d rounds: min %.2f, median %.2f, max %.2f (load average %s, then %s)",
+			x.name, y.name, len(ratios), ratios[0], ratios[len(ratios)/2], ratios[len(ratios)-1], loadBefore, loadAverage())
+	}
+}
+
+// loadAverage returns the 1-minute load average, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func benchKey(prefix string, i int) string { return fmt.Sprintf("%s/k%04d", prefix, i) }
@@ -243,14 +291,11 @@ func BenchmarkLowContention(b *testing.B) {
 	}
 	warmUp(b, 3000, txnOp)
 	warmUp(b, 3000, stmOp)
-	for range benchRounds {
-		b.Run("txn", func(b *testing.B) {
-			c = counted{}
-			parallel(b, txnOp)
-			c.report(b)
-		})
-		b.Run("stm", func(b *testing.B) { parallel(b, stmOp) })
-	}
+	alternate(b, side{"txn", func(b *testing.B) float64 {
+		c = counted{}
+		defer c.report(b)
+		return parallel(b, txnOp)
+	}}, side{"stm", func(b *testing.B) float64 { return parallel(b, stmOp) }})
 }
 
 // BenchmarkHighContention: 32 workers increment one hot key. It reports
@@ -292,24 +337,19 @@ func BenchmarkHighContention(b *testing.B) {
 	}
 	warmUp(b, 2000, txnOp)
 	warmUp(b, 2000, stmOp)
-	for range benchRounds {
-		b.Run("txn", func(b *testing.B) {
-			c = counted{}
-			before := hotValue(b, txnGet)
-			parallel(b, txnOp)
-			c.report(b)
-			if after := hotValue(b, txnGet); after-before != b.N {
-				b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
-			}
-		})
-		b.Run("stm", func(b *testing.B) {
-			before := hotValue(b, stmGet)
-			parallel(b, stmOp)
-			if after := hotValue(b, stmGet); after-before != b.N {
-				b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
-			}
-		})
+	exact := func(b *testing.B, get func() (string, error), op func(*rand.Rand) error) float64 {
+		before := hotValue(b, get)
+		rate := parallel(b, op)
+		if after := hotValue(b, get); after-before != b.N {
+			b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
+		}
+		return rate
 	}
+	alternate(b, side{"txn", func(b *testing.B) float64 {
+		c = counted{}
+		defer c.report(b)
+		return exact(b, txnGet, txnOp)
+	}}, side{"stm", func(b *testing.B) float64 { return exact(b, stmGet, stmOp) }})
 }
 
 func hotValue(b *testing.B, get func() (string, error)) int {
