@@ -137,3 +137,44 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCommitHistory measures the single-key commit of BenchmarkCommit
+// after history commits already made, on a store never compacted
+// (retain=0) and on one with WithAutoCompaction: with it, the cost must
+// not grow with the history.
+//
+//	go test -run '^$' -bench CommitHistory -benchtime 200000x ./backend/memory/
+func BenchmarkCommitHistory(b *testing.B) {
+	ctx := context.Background()
+	paths := benchPaths()
+	for _, c := range []struct {
+		history int
+		retain  int64
+	}{{0, 0}, {100_000, 0}, {1_000_000, 0}, {0, 10_000}, {100_000, 10_000}, {1_000_000, 10_000}} {
+		history := c.history
+		b.Run(fmt.Sprintf("history=%d/retain=%d", c.history, c.retain), func(b *testing.B) {
+			s := memory.New(memory.WithAutoCompaction(c.retain))
+			defer s.Close()
+			mod := make([]int64, benchKeys)
+			commit := func(i int) {
+				k := i % benchKeys
+				p := paths[k]
+				res, err := s.Commit(ctx, backend.Txn{
+					If:   []backend.Compare{{Range: backend.Key(p), Target: backend.ModRevision, Op: backend.Equal, Value: mod[k]}},
+					Then: []backend.Op{backend.Put(p, "value", backend.NoLease)},
+				})
+				if err != nil || !res.Succeeded {
+					b.Fatal(err, res)
+				}
+				mod[k] = res.Revision
+			}
+			for i := 0; i < history; i++ {
+				commit(i)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				commit(history + i)
+			}
+		})
+	}
+}

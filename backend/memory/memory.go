@@ -15,6 +15,7 @@ type Backend struct {
 	maxTxnOps       int
 	maxRequestBytes int
 	minLeaseTTL     time.Duration // the shortest TTL granted (WithMinLeaseTTL)
+	retain          int64         // revisions kept by automatic compaction (WithAutoCompaction); 0: none
 
 	mu         sync.RWMutex
 	closed     bool
@@ -48,6 +49,7 @@ func New(opts ...Option) *Backend {
 		maxTxnOps:       o.maxTxnOps,
 		maxRequestBytes: o.maxRequestBytes,
 		minLeaseTTL:     o.minLeaseTTL,
+		retain:          o.retain,
 		rev:             1,
 		compactRev:      -1,
 		keys:            make(map[string]*record),

@@ -20,6 +20,7 @@ type options struct {
 	maxTxnOps       int
 	maxRequestBytes int
 	minLeaseTTL     time.Duration
+	retain          int64
 }
 
 func defaultOptions() options {
@@ -76,6 +77,23 @@ func WithMinLeaseTTL(d time.Duration) Option {
 	return func(o *options) {
 		if d >= time.Second {
 			o.minLeaseTTL = roundTTL(d)
+		}
+	}
+}
+
+// WithAutoCompaction makes the store compact its history on its own, as
+// etcd does with --auto-compaction-mode=revision
+// --auto-compaction-retention=retain: whenever retain revisions have
+// passed since the compaction revision stood retain revisions back, it
+// compacts at the current revision minus retain (so between retain and
+// 2*retain revisions of history stay readable). It keeps the cost of a
+// commit flat however long the store runs: without it the history, and
+// the memory and time it costs, grow without bound, as in an etcd that
+// is never compacted. The default is none, as etcd's; retain < 1 keeps it.
+func WithAutoCompaction(retain int64) Option {
+	return func(o *options) {
+		if retain >= 1 {
+			o.retain = retain
 		}
 	}
 }

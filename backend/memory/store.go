@@ -264,6 +264,13 @@ func (b *Backend) Compact(ctx context.Context, rev int64) error {
 	case rev > b.rev:
 		return fmt.Errorf("compact at revision %d: %w (store at %d)", rev, backend.ErrFutureRevision, b.rev)
 	}
+	b.compactLocked(rev)
+	return nil
+}
+
+// compactLocked discards the history before rev. The caller holds b.mu
+// exclusively and has checked rev.
+func (b *Backend) compactLocked(rev int64) {
 	b.compactRev = rev
 	b.hot = nil
 	for p, rec := range b.keys {
@@ -272,5 +279,4 @@ func (b *Backend) Compact(ctx context.Context, rev int64) error {
 			b.index.remove(p, rec.depth)
 		}
 	}
-	return nil
 }

@@ -3,11 +3,13 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/backend/memory"
 )
 
 func TestNewStoreIsAtRevisionOne(t *testing.T) {
@@ -116,4 +118,23 @@ func TestCancelledContext(t *testing.T) {
 	rev, err := b.Revision(context.Background())
 	assert.NilError(t, err)
 	assert.Equal(t, rev, int64(1), "nothing was written")
+}
+
+// TestAutoCompaction: WithAutoCompaction keeps between retain and 2*retain
+// revisions of history readable, and compacts the rest away on its own.
+func TestAutoCompaction(t *testing.T) {
+	ctx := context.Background()
+	b := newBackend(t, memory.WithAutoCompaction(10))
+	var revs []int64
+	for i := range 35 {
+		revs = append(revs, put(t, b, "/k", strconv.Itoa(i)))
+	}
+	last := revs[len(revs)-1]
+	kv, _, err := b.Get(ctx, "/k", last-10)
+	assert.NilError(t, err, "retain revisions stay readable")
+	assert.Equal(t, kv.ModRevision, last-10)
+	_, _, err = b.Get(ctx, "/k", last-20)
+	assert.ErrorIs(t, err, backend.ErrCompacted, "more than 2*retain back is compacted")
+	assert.ErrorIs(t, b.Compact(ctx, last-20), backend.ErrCompacted)
+	assert.NilError(t, b.Compact(ctx, last-5))
 }

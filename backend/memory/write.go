@@ -112,6 +112,11 @@ func (w *writeBatch) commit() int64 {
 			s.notify(w.rev, w.events)
 		}
 	}
+	if r := b.retain; r > 0 && b.rev-max(b.compactRev, 0) >= 2*r {
+		// WithAutoCompaction: in steps of retain revisions, so that
+		// the cost of a compaction is spread over as many commits.
+		b.compactLocked(b.rev - r)
+	}
 	return b.rev
 }
 
