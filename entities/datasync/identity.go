@@ -61,6 +61,11 @@ func (r *runState) side(ep Endpoint) Side {
 // identityOf returns the identity of the entity at ep, from e when it is
 // given, else from the run's cache ("" when the entity is not known).
 func (r *runState) identityOf(ep Endpoint, e *Entity) (string, error) {
+	if e == nil {
+		if id, ok := r.idCache[ep]; ok {
+			return id, nil
+		}
+	}
 	sd := r.side(ep)
 	if e == nil {
 		var err error
@@ -70,6 +75,12 @@ func (r *runState) identityOf(ep Endpoint, e *Entity) (string, error) {
 		if e == nil {
 			return "", nil
 		}
+		id := r.identity(sd, e)
+		if r.idCache == nil {
+			r.idCache = map[Endpoint]string{}
+		}
+		r.idCache[ep] = id
+		return id, nil
 	}
 	return r.identity(sd, e), nil
 }

@@ -194,6 +194,7 @@ func (p *passState) update(e *Entity, d *Entity) error {
 		return nil
 	}
 	*d = *nd
+	delete(r.idCache, r.endpoint(p.dst, d.Ref())) // its keys may be another mapping's attributes
 	for _, o := range ops {
 		r.record(o)
 	}

@@ -139,6 +139,7 @@ type runState struct {
 	cache   [2]map[string]*typeCache
 	links   map[Endpoint][]Endpoint
 	ids     map[linkEnds]string // the identity of each link's far end, as linked
+	idCache map[Endpoint]string // the identity of each entity seen, this run
 	ops     []Operation
 	orphans []orphan // deletions queued by the passes
 	errs    []error  // the writes sources refused
