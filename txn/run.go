@@ -92,7 +92,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		t := newTxn(ctx, reader, o.hook, snapshot)
 		t.seed, next = next, nil
 		if turn == nil {
-			t.defer_ = func(path string) bool { return queued(b, path) }
+			t.queuedAhead = func(path string) bool { return queued(b, path) }
 		}
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
 		if err != nil {
@@ -179,7 +179,7 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 	if !ok {
 		return t.rev, nil, nil, nil
 	}
-	if t.defer_ != nil && len(c.If) > 0 && t.defer_(c.If[0].Range.Path) {
+	if t.queuedAhead != nil && len(c.If) > 0 && t.queuedAhead(c.If[0].Range.Path) {
 		// Others of this process wait for their turn on this key: queue
 		// behind them instead of committing ahead.
 		return 0, &ConflictError{Path: c.If[0].Range.Path, Revision: t.rev, commit: &c, queueKey: c.If[0].Range.Path, deferred: true}, nil, nil

@@ -30,9 +30,9 @@ type Txn struct {
 	ov     overlay         // own writes (over keys)
 
 	onCommit []func()
-	// defer_, if set, reports whether a commit comparing a key first
+	// queuedAhead, if set, reports whether a commit comparing a key first
 	// should wait for its turn instead (see fair.go).
-	defer_ func(path string) bool
+	queuedAhead func(path string) bool
 }
 
 func newTxn(ctx context.Context, r Reader, hook func(backend.Range), rev int64) *Txn {

@@ -80,13 +80,13 @@ func (s *watchStream) catchUp(live clientv3.WatchChan) (pre []clientv3.WatchResp
 				continue
 			}
 			done := replayedUpTo(wr) >= created
-			resp, any := s.response(wr, delivered)
+			resp, some := s.response(wr, delivered)
 			resp.Events = upTo(resp.Events, created)
 			resp.Revision = min(resp.Revision, created)
 			if done {
 				resp.Revision = created
 			}
-			if any && len(resp.Events) > 0 || done {
+			if some && len(resp.Events) > 0 || done {
 				select {
 				case s.out <- resp:
 					delivered = max(delivered, resp.Revision)

@@ -119,18 +119,9 @@ func BenchmarkCommit(b *testing.B) {
 		defer s.Close()
 		mod := make([]int64, benchKeys)
 		for i := 0; i < b.N; i++ {
-			k := i % benchKeys
-			p := paths[k]
-			res, err := s.Commit(ctx, backend.Txn{
-				If:   []backend.Compare{{Range: backend.Key(p), Target: backend.ModRevision, Op: backend.Equal, Value: mod[k]}},
-				Then: []backend.Op{backend.Put(p, "value", backend.NoLease)},
-			})
-			if err != nil || !res.Succeeded {
-				b.Fatal(err, res)
-			}
-			mod[k] = res.Revision
+			rev := guardedPut(b, s, paths, mod, i)
 			if i%10000 == 9999 {
-				if err := s.Compact(ctx, res.Revision); err != nil {
+				if err := s.Compact(ctx, rev); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -145,7 +136,6 @@ func BenchmarkCommit(b *testing.B) {
 //
 //	go test -run '^$' -bench CommitHistory -benchtime 200000x ./backend/memory/
 func BenchmarkCommitHistory(b *testing.B) {
-	ctx := context.Background()
 	paths := benchPaths()
 	for _, c := range []struct {
 		history int
@@ -156,25 +146,30 @@ func BenchmarkCommitHistory(b *testing.B) {
 			s := memory.New(memory.WithAutoCompaction(c.retain))
 			defer s.Close()
 			mod := make([]int64, benchKeys)
-			commit := func(i int) {
-				k := i % benchKeys
-				p := paths[k]
-				res, err := s.Commit(ctx, backend.Txn{
-					If:   []backend.Compare{{Range: backend.Key(p), Target: backend.ModRevision, Op: backend.Equal, Value: mod[k]}},
-					Then: []backend.Op{backend.Put(p, "value", backend.NoLease)},
-				})
-				if err != nil || !res.Succeeded {
-					b.Fatal(err, res)
-				}
-				mod[k] = res.Revision
-			}
 			for i := 0; i < history; i++ {
-				commit(i)
+				guardedPut(b, s, paths, mod, i)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				commit(history + i)
+				guardedPut(b, s, paths, mod, history+i)
 			}
 		})
 	}
+}
+
+// guardedPut commits op i of the single-key benchmarks: a put of key
+// i%benchKeys guarded by its last mod revision (kept in mod), and returns
+// the new revision.
+func guardedPut(b *testing.B, s *memory.Backend, paths []string, mod []int64, i int) int64 {
+	k := i % benchKeys
+	p := paths[k]
+	res, err := s.Commit(context.Background(), backend.Txn{
+		If:   []backend.Compare{{Range: backend.Key(p), Target: backend.ModRevision, Op: backend.Equal, Value: mod[k]}},
+		Then: []backend.Op{backend.Put(p, "value", backend.NoLease)},
+	})
+	if err != nil || !res.Succeeded {
+		b.Fatal(err, res)
+	}
+	mod[k] = res.Revision
+	return res.Revision
 }

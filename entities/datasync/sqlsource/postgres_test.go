@@ -18,7 +18,6 @@ import (
 	_ "github.com/lib/pq" // the PostgreSQL driver under test
 	"gotest.tools/v3/assert"
 
-	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/entities/datasync"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
@@ -102,16 +101,7 @@ func TestDemoWithDesireInPostgreSQL(t *testing.T) {
 	desire, err := NewDialect("desire", db, PostgreSQL, openDesire(t).tableList()...)
 	assert.NilError(t, err)
 	ctx := context.Background()
-	c := config.New(stores[0].open(t), config.Options{})
-	defer c.Close()
-	daphne := datasync.NewMemorySource("daphne").Declare(datasync.DemoLeftSchema...)
-	assert.NilError(t, datasync.LoadDemo(ctx, daphne, desire))
-	links, err := datasync.NewLinks(c, "/ds/links")
-	assert.NilError(t, err)
-	s, err := datasync.NewSyncer(daphne, desire, links, datasync.DemoMappings(), nil)
-	assert.NilError(t, err)
-	runs, err := s.Converge(ctx, 10)
-	assert.NilError(t, err)
+	_, _, runs := convergeDemo(t, desire)
 	assert.Equal(t, len(runs), 3)
 	assert.Equal(t, len(runs[0].Ops), 27)
 	assert.Equal(t, len(runs[1].Ops), 16)

@@ -113,8 +113,6 @@ func TestSchemaReadFromTheDatabase(t *testing.T) {
 // keeps its values.
 func TestReusedRowidDoesNotInheritLinks(t *testing.T) {
 	ctx := context.Background()
-	c := config.New(stores[0].open(t), config.Options{})
-	defer c.Close()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "desire.sqlite"))
 	assert.NilError(t, err)
 	defer db.Close()
@@ -122,14 +120,7 @@ func TestReusedRowidDoesNotInheritLinks(t *testing.T) {
 	assert.NilError(t, err)
 	desire, err := New("desire", db, openDesire(t).tableList()...)
 	assert.NilError(t, err)
-	daphne := datasync.NewMemorySource("daphne").Declare(datasync.DemoLeftSchema...)
-	assert.NilError(t, datasync.LoadDemo(ctx, daphne, desire))
-	links, err := datasync.NewLinks(c, "/ds/links")
-	assert.NilError(t, err)
-	s, err := datasync.NewSyncer(daphne, desire, links, datasync.DemoMappings(), nil)
-	assert.NilError(t, err)
-	_, err = s.Converge(ctx, 10)
-	assert.NilError(t, err)
+	s, daphne, _ := convergeDemo(t, desire)
 
 	nics, err := desire.Find(ctx, datasync.DemoNIC, datasync.Where{"name": "nic-2"})
 	assert.NilError(t, err)
@@ -162,4 +153,22 @@ func (s *Source) tableList() []Table {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
 	return out
+}
+
+// convergeDemo loads the demo into a memory Daphne and desire, and
+// converges it with links in a memory store, returning the runs.
+func convergeDemo(t *testing.T, desire *Source) (*datasync.Syncer, *datasync.MemorySource, []datasync.Run) {
+	t.Helper()
+	ctx := context.Background()
+	c := config.New(stores[0].open(t), config.Options{})
+	t.Cleanup(func() { c.Close() })
+	daphne := datasync.NewMemorySource("daphne").Declare(datasync.DemoLeftSchema...)
+	assert.NilError(t, datasync.LoadDemo(ctx, daphne, desire))
+	links, err := datasync.NewLinks(c, "/ds/links")
+	assert.NilError(t, err)
+	s, err := datasync.NewSyncer(daphne, desire, links, datasync.DemoMappings(), nil)
+	assert.NilError(t, err)
+	runs, err := s.Converge(ctx, 10)
+	assert.NilError(t, err)
+	return s, daphne, runs
 }
