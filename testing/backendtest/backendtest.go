@@ -52,6 +52,7 @@ func areas() []area {
 		{"List", listCases},
 		{"Commit", commitCases},
 		{"CommitRead", commitReadCases},
+		{"GetMany", getManyCases},
 		{"Write", writeCases},
 		{"Lease", leaseCases},
 		{"Watch", watchCases},
