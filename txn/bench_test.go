@@ -19,6 +19,7 @@ import (
 	"github.com/sdpconfig/sdpconfig/txn"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"google.golang.org/grpc"
 )
 
 // The benchmarks compare Run with etcd's own concurrency.NewSTM (serializable
@@ -27,6 +28,7 @@ import (
 // per-round ratio. Run them with:
 //
 //	go test -run '^$' -bench Contention -benchtime 2000x -v ./txn/
+//	go test -run '^$' -bench Watcher -benchtime 2000x -v ./txn/
 //	go test -run '^$' -bench Memory -benchtime 1s ./txn/
 
 const (
@@ -39,15 +41,65 @@ const (
 )
 
 // benchEtcd starts one embedded etcd for a benchmark, with a backend and a
-// raw client on it.
-func benchEtcd(b *testing.B) (backend.Backend, *clientv3.Client) {
+// raw client on it whose requests sc counts.
+func benchEtcd(b *testing.B) (be backend.Backend, cli *clientv3.Client, sc *stmCounter) {
 	e := sdptest.NewEtcd(b)
-	return openEtcd(b, e), e.Client(b)
+	sc = &stmCounter{}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   e.Endpoints(),
+		DialTimeout: 10 * time.Second,
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(sc.intercept)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cli.Close() })
+	return openEtcd(b, e), cli, sc
 }
 
-// parallel runs op b.N times over benchWorkers goroutines and reports
-// committed txn/s and the p99 latency of op.
-func parallel(b *testing.B, op func(r *rand.Rand) error) float64 {
+// stmCounter counts STM transactions, their attempts (calls of the apply
+// function) and the requests the client sends: the counters txn.Run's side
+// reports, for STM.
+type stmCounter struct{ txns, attempts, trips atomic.Int64 }
+
+func (c *stmCounter) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	c.trips.Add(1)
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// run runs apply in an STM transaction at serializable snapshot isolation,
+// prefetching the keys of prefetch, counting it.
+func (c *stmCounter) run(cli *clientv3.Client, apply func(concurrency.STM) error, prefetch ...string) error {
+	c.txns.Add(1)
+	opts := []concurrency.STMOption{concurrency.WithIsolation(concurrency.SerializableSnapshot)}
+	if len(prefetch) > 0 {
+		opts = append(opts, concurrency.WithPrefetch(prefetch...))
+	}
+	_, err := concurrency.NewSTM(cli, func(s concurrency.STM) error {
+		c.attempts.Add(1)
+		return apply(s)
+	}, opts...)
+	return err
+}
+
+// reset zeroes the counters.
+func (c *stmCounter) reset() {
+	c.txns.Store(0)
+	c.attempts.Store(0)
+	c.trips.Store(0)
+}
+
+func (c *stmCounter) report(b *testing.B) {
+	if n := c.txns.Load(); n > 0 {
+		b.ReportMetric(float64(c.attempts.Load()-n)/float64(n), "conflicts/txn")
+		b.ReportMetric(float64(c.trips.Load())/float64(n), "requests/txn")
+	}
+}
+
+// parallel runs op b.N times over workers goroutines and reports committed
+// txn/s, the p50 and p99 latency of op, and min/max: the fewest ops done by
+// a worker over the most.
+func parallel(b *testing.B, workers int, op func(r *rand.Rand) error) float64 {
 	b.Helper()
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -57,7 +109,7 @@ func parallel(b *testing.B, op func(r *rand.Rand) error) float64 {
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := range benchWorkers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -146,10 +198,10 @@ func loadAverage() string {
 
 func benchKey(prefix string, i int) string { return fmt.Sprintf("%s/k%04d", prefix, i) }
 
-// twoKeys picks two distinct keys out of benchKeys.
-func twoKeys(r *rand.Rand) (int, int) {
-	i := r.IntN(benchKeys)
-	j := r.IntN(benchKeys - 1)
+// twoKeys picks two distinct keys out of n.
+func twoKeys(r *rand.Rand, n int) (int, int) {
+	i := r.IntN(n)
+	j := r.IntN(n - 1)
 	if j >= i {
 		j++
 	}
@@ -161,15 +213,15 @@ func incr(s string) string {
 	return strconv.Itoa(n + 1)
 }
 
-// warmUp runs op n times over benchWorkers goroutines, unmeasured: the
-// first thousands of requests on a fresh server are markedly slower, which
-// would favour whichever variant runs second.
-func warmUp(b *testing.B, n int, op func(r *rand.Rand) error) {
+// warmUp runs op n times over workers goroutines, unmeasured: the first
+// thousands of requests on a fresh server are markedly slower, which would
+// favour whichever variant runs second.
+func warmUp(b *testing.B, workers, n int, op func(r *rand.Rand) error) {
 	b.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make([]error, benchWorkers)
-	for w := range benchWorkers {
+	errs := make([]error, workers)
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -219,6 +271,7 @@ type tripCounter struct {
 var (
 	_ backend.Limiter      = (*tripCounter)(nil)
 	_ backend.CommitReader = (*tripCounter)(nil)
+	_ backend.MultiGetter  = (*tripCounter)(nil)
 )
 
 func (w *tripCounter) Get(ctx context.Context, path string, rev int64) (backend.KeyValue, int64, error) {
@@ -241,14 +294,45 @@ func (w *tripCounter) CommitRead(ctx context.Context, t backend.Txn, reads []str
 	return w.Backend.(backend.CommitReader).CommitRead(ctx, t, reads)
 }
 
+func (w *tripCounter) GetMany(ctx context.Context, paths []string, rev int64) ([]backend.KeyValue, int64, error) {
+	w.c.trips.Add(1)
+	return w.Backend.(backend.MultiGetter).GetMany(ctx, paths, rev)
+}
+
+func (w *tripCounter) Unwrap() backend.Backend { return w.Backend }
+
 func (w *tripCounter) MaxTxnOps() int { return w.Backend.(backend.Limiter).MaxTxnOps() }
 
 // BenchmarkLowContention: 32 workers, each transaction increments 2 random
 // keys out of 1,000.
-func BenchmarkLowContention(b *testing.B) {
-	be, cli := benchEtcd(b)
+func BenchmarkLowContention(b *testing.B) { readModifyWrite(b, benchWorkers, benchKeys, viaRun) }
+
+// BenchmarkMediumContention: 8 workers, each transaction increments 2
+// random keys out of 10.
+func BenchmarkMediumContention(b *testing.B) { readModifyWrite(b, 8, 10, viaRun) }
+
+// BenchmarkLowContentionPrefetch is BenchmarkLowContention with both sides
+// told the two keys first: txn.WithPrefetch and STM's WithPrefetch.
+func BenchmarkLowContentionPrefetch(b *testing.B) {
+	readModifyWrite(b, benchWorkers, benchKeys, viaRunPrefetch)
+}
+
+// txnSide says how readModifyWrite's txn side runs its transactions.
+type txnSide int
+
+const (
+	viaRun         txnSide = iota // txn.Run
+	viaRunPrefetch                // txn.Run with WithPrefetch of the two keys (and STM's WithPrefetch)
+	viaWatcher                    // Iteration.Txn of one running watcher loop (bench_watcher_test.go)
+)
+
+// readModifyWrite compares txn transactions with STM, workers each
+// incrementing 2 random keys out of keys, and checks that the keys' sum
+// counts every commit.
+func readModifyWrite(b *testing.B, workers, keys int, how txnSide) {
+	be, cli, sc := benchEtcd(b)
 	ctx := context.Background()
-	for i := range benchKeys {
+	for i := range keys {
 		if _, err := be.Create(ctx, benchKey("/txn", i), "0", backend.NoLease); err != nil {
 			b.Fatal(err)
 		}
@@ -258,108 +342,163 @@ func BenchmarkLowContention(b *testing.B) {
 	}
 	var c counted
 	tb := &tripCounter{Backend: be, c: &c}
+	run := func(fn func(*txn.Txn) error, opts ...txn.Option) error { return txn.Run(ctx, tb, fn, opts...) }
+	if how == viaWatcher {
+		run = watcherTxns(b, tb)
+	}
+	prefetch := how == viaRunPrefetch
 	txnOp := func(r *rand.Rand) error {
-		i, j := twoKeys(r)
-		ki, kj := benchKey("/txn", i), benchKey("/txn", j)
+		ki, kj := pickTwo(r, "/txn", keys)
 		return c.stats(func(opts ...txn.Option) error {
-			return txn.Run(ctx, tb, func(t *txn.Txn) error {
-				vi, _, err := t.Get(ki)
-				if err != nil {
-					return err
-				}
-				vj, _, err := t.Get(kj)
-				if err != nil {
-					return err
-				}
-				if err := t.Put(ki, incr(vi)); err != nil {
-					return err
-				}
-				return t.Put(kj, incr(vj))
-			}, opts...)
+			if prefetch {
+				opts = append(opts, txn.WithPrefetch(ki, kj))
+			}
+			return run(func(t *txn.Txn) error { return incrTwo(t, ki, kj) }, opts...)
 		})
 	}
 	stmOp := func(r *rand.Rand) error {
-		i, j := twoKeys(r)
-		ki, kj := benchKey("stm", i), benchKey("stm", j)
-		_, err := concurrency.NewSTM(cli, func(s concurrency.STM) error {
+		ki, kj := pickTwo(r, "stm", keys)
+		var pre []string
+		if prefetch {
+			pre = []string{ki, kj}
+		}
+		return sc.run(cli, func(s concurrency.STM) error {
 			vi, vj := s.Get(ki), s.Get(kj)
 			s.Put(ki, incr(vi))
 			s.Put(kj, incr(vj))
 			return nil
-		}, concurrency.WithIsolation(concurrency.SerializableSnapshot))
-		return err
+		}, pre...)
 	}
-	warmUp(b, 3000, txnOp)
-	warmUp(b, 3000, stmOp)
+	warmUp(b, workers, 3000, txnOp)
+	warmUp(b, workers, 3000, stmOp)
 	alternate(b, side{"txn", func(b *testing.B) float64 {
 		c = counted{}
 		defer c.report(b)
-		return parallel(b, txnOp)
-	}}, side{"stm", func(b *testing.B) float64 { return parallel(b, stmOp) }})
+		return exactSum(b, func() (int, error) { return sumTxn(ctx, be, "/txn", keys) }, workers, 2, txnOp)
+	}}, side{"stm", func(b *testing.B) float64 {
+		sc.reset()
+		defer sc.report(b)
+		return exactSum(b, func() (int, error) { return sumSTM(ctx, cli, "stm", keys) }, workers, 2, stmOp)
+	}})
+}
+
+// pickTwo returns two distinct keys under prefix out of n.
+func pickTwo(r *rand.Rand, prefix string, n int) (string, string) {
+	i, j := twoKeys(r, n)
+	return benchKey(prefix, i), benchKey(prefix, j)
+}
+
+// incrTwo increments the counters at ki and kj in t.
+func incrTwo(t *txn.Txn, ki, kj string) error {
+	vi, _, err := t.Get(ki)
+	if err != nil {
+		return err
+	}
+	vj, _, err := t.Get(kj)
+	if err != nil {
+		return err
+	}
+	if err := t.Put(ki, incr(vi)); err != nil {
+		return err
+	}
+	return t.Put(kj, incr(vj))
+}
+
+// exactSum runs op b.N times over workers goroutines, as parallel does, and
+// fails unless the sum that sum reads grew by per for each op: every
+// commit counted once, none lost.
+func exactSum(b *testing.B, sum func() (int, error), workers, per int, op func(*rand.Rand) error) float64 {
+	b.Helper()
+	before, err := sum()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rate := parallel(b, workers, op)
+	after, err := sum()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if after-before != per*b.N {
+		b.Fatalf("the counters went from %d to %d after %d transactions adding %d each", before, after, b.N, per)
+	}
+	return rate
+}
+
+// sumTxn adds up the counters of keys 0 to n-1 under prefix in be.
+func sumTxn(ctx context.Context, be backend.Backend, prefix string, n int) (int, error) {
+	res, err := be.List(ctx, prefix+"/", backend.ListOptions{WithValues: true})
+	if err != nil {
+		return 0, err
+	}
+	if len(res.KVs) != n {
+		return 0, fmt.Errorf("%d counters under %s, want %d", len(res.KVs), prefix, n)
+	}
+	total := 0
+	for _, kv := range res.KVs {
+		v, _ := strconv.Atoi(kv.Value)
+		total += v
+	}
+	return total, nil
+}
+
+// sumSTM adds up the counters of keys 0 to n-1 under prefix through cli.
+func sumSTM(ctx context.Context, cli *clientv3.Client, prefix string, n int) (int, error) {
+	resp, err := cli.Get(ctx, prefix+"/", clientv3.WithPrefix())
+	if err != nil {
+		return 0, err
+	}
+	if len(resp.Kvs) != n {
+		return 0, fmt.Errorf("%d counters under %s, want %d", len(resp.Kvs), prefix, n)
+	}
+	total := 0
+	for _, kv := range resp.Kvs {
+		v, _ := strconv.Atoi(string(kv.Value))
+		total += v
+	}
+	return total, nil
 }
 
 // BenchmarkHighContention: 32 workers increment one hot key. It reports
 // committed txn/s and p99 latency of a whole Run (retries included), and
 // checks that the counter counts every commit.
 func BenchmarkHighContention(b *testing.B) {
-	be, cli := benchEtcd(b)
+	be, cli, sc := benchEtcd(b)
 	ctx := context.Background()
+	hotTxn, hotSTM := benchKey("/hot", 0), benchKey("hot", 0)
+	if _, err := be.Create(ctx, hotTxn, "0", backend.NoLease); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, hotSTM, "0"); err != nil {
+		b.Fatal(err)
+	}
 	var c counted
 	tb := &tripCounter{Backend: be, c: &c}
 	txnOp := func(*rand.Rand) error {
 		return c.stats(func(opts ...txn.Option) error {
 			return txn.Run(ctx, tb, func(t *txn.Txn) error {
-				v, _, err := t.Get("/txn/hot")
+				v, _, err := t.Get(hotTxn)
 				if err != nil {
 					return err
 				}
-				return t.Put("/txn/hot", incr(v))
+				return t.Put(hotTxn, incr(v))
 			}, opts...)
 		})
 	}
-	txnGet := func() (string, error) {
-		kv, _, err := be.Get(ctx, "/txn/hot", 0)
-		return kv.Value, err
-	}
 	stmOp := func(*rand.Rand) error {
-		_, err := concurrency.NewSTM(cli, func(s concurrency.STM) error {
-			s.Put("stm/hot", incr(s.Get("stm/hot")))
+		return sc.run(cli, func(s concurrency.STM) error {
+			s.Put(hotSTM, incr(s.Get(hotSTM)))
 			return nil
-		}, concurrency.WithIsolation(concurrency.SerializableSnapshot))
-		return err
+		})
 	}
-	stmGet := func() (string, error) {
-		resp, err := cli.Get(ctx, "stm/hot")
-		if err != nil || len(resp.Kvs) == 0 {
-			return "", err
-		}
-		return string(resp.Kvs[0].Value), nil
-	}
-	warmUp(b, 2000, txnOp)
-	warmUp(b, 2000, stmOp)
-	exact := func(b *testing.B, get func() (string, error), op func(*rand.Rand) error) float64 {
-		before := hotValue(b, get)
-		rate := parallel(b, op)
-		if after := hotValue(b, get); after-before != b.N {
-			b.Fatalf("counter went from %d to %d after %d increments", before, after, b.N)
-		}
-		return rate
-	}
+	warmUp(b, benchWorkers, 2000, txnOp)
+	warmUp(b, benchWorkers, 2000, stmOp)
 	alternate(b, side{"txn", func(b *testing.B) float64 {
 		c = counted{}
 		defer c.report(b)
-		return exact(b, txnGet, txnOp)
-	}}, side{"stm", func(b *testing.B) float64 { return exact(b, stmGet, stmOp) }})
-}
-
-func hotValue(b *testing.B, get func() (string, error)) int {
-	b.Helper()
-	v, err := get()
-	if err != nil {
-		b.Fatal(err)
-	}
-	n, _ := strconv.Atoi(v)
-	return n
+		return exactSum(b, func() (int, error) { return sumTxn(ctx, be, "/hot", 1) }, benchWorkers, 1, txnOp)
+	}}, side{"stm", func(b *testing.B) float64 {
+		return exactSum(b, func() (int, error) { return sumSTM(ctx, cli, "hot", 1) }, benchWorkers, 1, stmOp)
+	}})
 }
 
 // BenchmarkMemory: one goroutine, a transaction that increments 2 random
@@ -381,22 +520,9 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			i, j := twoKeys(r)
+			i, j := twoKeys(r, benchKeys)
 			ki, kj := keys[i], keys[j]
-			err := txn.Run(ctx, be, func(t *txn.Txn) error {
-				vi, _, err := t.Get(ki)
-				if err != nil {
-					return err
-				}
-				vj, _, err := t.Get(kj)
-				if err != nil {
-					return err
-				}
-				if err := t.Put(ki, incr(vi)); err != nil {
-					return err
-				}
-				return t.Put(kj, incr(vj))
-			})
+			err := txn.Run(ctx, be, func(t *txn.Txn) error { return incrTwo(t, ki, kj) })
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -417,7 +543,7 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			i, j := twoKeys(r)
+			i, j := twoKeys(r, benchKeys)
 			vi, rev, err := be.Get(ctx, keys[i], 0)
 			if err != nil {
 				b.Fatal(err)
@@ -453,7 +579,7 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			i, j := twoKeys(r)
+			i, j := twoKeys(r, benchKeys)
 			ki, kj := keys[i], keys[j]
 			mu.Lock()
 			m[ki] = incr(m[ki])

@@ -41,8 +41,8 @@ type ConflictError struct {
 	Err error
 
 	commit   *backend.Txn // the commit that failed, to find a culprit
-	queueKey string       // the key whose queue a retry waits in (see fair.go)
-	deferred bool         // the commit was not sent: others wait for queueKey
+	reads    []string     // the keys the attempt read alone, to read again at once
+	deferred bool         // the commit was not sent: others wait for its keys' turns
 }
 
 // Error describes the conflict.

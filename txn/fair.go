@@ -2,20 +2,45 @@ package txn
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/sdpconfig/sdpconfig/backend"
 )
 
-// Transactions of one process that conflict on a key take turns: after a
-// conflict, a transaction queues on the key its commit compared first,
-// and the queue lets one at a time try again, in order of arrival. A new
-// transaction whose commit would compare a key that has a queue joins it
-// instead of committing ahead of those waiting. So a hot key is committed
-// to in first-come order, and no transaction starves while newcomers keep
-// winning, as they do with back-off alone. Transactions of other
-// processes are not in the queue; against them the back-off still works.
+// Transactions of one process that conflict take turns: after a conflict,
+// a transaction queues on every key its commit compares, in path order,
+// and each key's queue lets one transaction at a time go on, in order of
+// arrival; the transaction tries again once it has the turn of all its
+// keys. A new transaction whose commit would compare a key that has a
+// queue joins the queues instead of committing ahead of those waiting. So
+// contended keys are committed to in first-come order, and no transaction
+// starves while newcomers keep winning, as they do with back-off alone.
+// Taking the turns in path order, one after the other, keeps two
+// transactions from waiting on each other. Transactions of other
+// processes are not in the queues; against them the back-off still works.
+
+// Unwrapper is implemented by a backend that passes another one's calls on
+// (as a caching watcher's transactions commit through a wrapper of the
+// watcher's backend): transactions on the wrapper and on the backend it
+// wraps take turns in the same queues.
+type Unwrapper interface {
+	// Unwrap returns the backend wrapped.
+	Unwrap() backend.Backend
+}
+
+// store returns the backend b wraps, through every Unwrapper: the one
+// whose keys transactions on b take turns on.
+func store(b backend.Backend) backend.Backend {
+	for {
+		u, ok := b.(Unwrapper)
+		if !ok {
+			return b
+		}
+		b = u.Unwrap()
+	}
+}
 
 // turns are the queues, by backend and key.
 var turns = struct {
@@ -40,12 +65,104 @@ type ticket struct {
 	turn chan struct{}
 }
 
-// queued reports whether path of b has a queue (some transaction waits for
-// its turn there).
-func queued(b backend.Backend, path string) bool {
+// hold is one transaction's tickets, in path order.
+type hold struct {
+	tickets []*ticket
+}
+
+// quickRetries is how many conflicts a transaction holding its keys' turns
+// retries at once while other transactions of this process run on the
+// same backend, before it backs off: in-process contenders wait behind it,
+// or commit on keys it compares after the first; the back-off is for
+// contention with other processes, and for a transaction that runs alone.
+const quickRetries = 5
+
+// maxTurnWait bounds a wait for one key's turn: a transaction run inside
+// another's function, on a key the outer one holds the turn of, must not
+// wait for it forever. After it, the transaction goes on anyway.
+const maxTurnWait = time.Second
+
+// running counts the Runs in progress, by backend; a backend with none
+// has no entry.
+var running = struct {
+	sync.Mutex
+	n map[backend.Backend]int
+}{n: map[backend.Backend]int{}}
+
+// enter counts one more Run in progress on b; the caller calls the
+// function returned when Run returns.
+func enter(b backend.Backend) (leave func()) {
+	running.Lock()
+	running.n[b]++
+	running.Unlock()
+	return func() {
+		running.Lock()
+		defer running.Unlock()
+		if running.n[b]--; running.n[b] == 0 {
+			delete(running.n, b)
+		}
+	}
+}
+
+// others reports whether other Runs than the caller's are in progress on b.
+func others(b backend.Backend) bool {
+	running.Lock()
+	defer running.Unlock()
+	return running.n[b] > 1
+}
+
+// turnPaths returns the distinct paths that c compares, sorted: the keys
+// (and the start keys of ranges) whose turns a retry of c takes.
+func turnPaths(c *backend.Txn) []string {
+	paths := make([]string, 0, len(c.If))
+	for _, cmp := range c.If {
+		paths = append(paths, cmp.Range.Path)
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+// queued reports whether a path that c compares has a queue of b (some
+// transaction waits for its turn there).
+func queued(b backend.Backend, c *backend.Txn) bool {
 	turns.Lock()
 	defer turns.Unlock()
-	return turns.q[turnKey{b, path}] != nil
+	if len(turns.q) == 0 {
+		return false
+	}
+	for _, cmp := range c.If {
+		if turns.q[turnKey{b, cmp.Range.Path}] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// take queues on the paths c compares, one after the other in path order,
+// and returns when it has the turn of each, or ctx ends (then it has left
+// every queue). waited reports whether a turn did not come at once.
+func take(ctx context.Context, b backend.Backend, c *backend.Txn) (h *hold, waited bool, err error) {
+	h = &hold{}
+	for _, p := range turnPaths(c) {
+		tk := join(b, p)
+		h.tickets = append(h.tickets, tk)
+		if tk.head() {
+			continue
+		}
+		waited = true
+		if err := tk.wait(ctx); err != nil {
+			h.release()
+			return nil, false, err
+		}
+	}
+	return h, waited, nil
+}
+
+// release leaves every queue of h, handing each turn on.
+func (h *hold) release() {
+	for _, tk := range h.tickets {
+		tk.leave()
+	}
 }
 
 // join puts a new ticket at the end of path's queue of b.
@@ -65,11 +182,6 @@ func join(b backend.Backend, path string) *ticket {
 	}
 	return tk
 }
-
-// maxTurnWait bounds a wait for the turn: a transaction run inside
-// another's function, on the key the outer one holds the turn of, must
-// not wait for it forever. After it, the transaction tries anyway.
-const maxTurnWait = time.Second
 
 // wait blocks until tk has the turn, maxTurnWait has passed, or ctx ends.
 func (tk *ticket) wait(ctx context.Context) error {

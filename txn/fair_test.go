@@ -9,6 +9,7 @@ import (
 
 	"gotest.tools/v3/assert"
 
+	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/backend/memory"
 	"github.com/sdpconfig/sdpconfig/txn"
 )
@@ -18,9 +19,30 @@ import (
 // conflicted queues on the key, and newcomers queue behind it instead of
 // winning over and over. The counter counts every commit.
 func TestContendingWorkersTakeTurns(t *testing.T) {
-	const workers, each, maxAttempts = 16, 25, 4
 	b := memory.New()
 	defer b.Close()
+	takeTurns(t, func() backend.Backend { return b })
+}
+
+// TestWrappedBackendsTakeTurns: transactions each on its own wrapper of one
+// backend (as a caching watcher's are) take turns as on the backend itself,
+// since the wrapper unwraps to it.
+func TestWrappedBackendsTakeTurns(t *testing.T) {
+	b := memory.New()
+	defer b.Close()
+	takeTurns(t, func() backend.Backend { return &unwrapping{b} })
+}
+
+// unwrapping passes a backend on, and says so.
+type unwrapping struct{ backend.Backend }
+
+func (u *unwrapping) Unwrap() backend.Backend { return u.Backend }
+
+// takeTurns runs 16 workers that commit 100 increments each of one key, on
+// the backend that on returns for each transaction, with at most 3
+// attempts per transaction; the counter must count every commit.
+func takeTurns(t *testing.T, on func() backend.Backend) {
+	const workers, each, maxAttempts = 16, 100, 3
 	ctx := context.Background()
 	var mu sync.Mutex
 	worst := 0
@@ -32,7 +54,7 @@ func TestContendingWorkersTakeTurns(t *testing.T) {
 			defer wg.Done()
 			for range each {
 				var st txn.Stats
-				err := txn.Run(ctx, b, func(t *txn.Txn) error {
+				err := txn.Run(ctx, on(), func(t *txn.Txn) error {
 					v, _, err := t.Get("/hot")
 					if err != nil {
 						return err
@@ -55,7 +77,7 @@ func TestContendingWorkersTakeTurns(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	kv, _, err := b.Get(ctx, "/hot", 0)
+	kv, _, err := on().Get(ctx, "/hot", 0)
 	assert.NilError(t, err)
 	assert.Equal(t, kv.Value, strconv.Itoa(workers*each))
 	for w, n := range commits {

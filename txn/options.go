@@ -52,6 +52,7 @@ type options struct {
 	reader      Reader
 	hook        func(backend.Range)
 	snapshot    int64
+	prefetch    []string
 }
 
 func buildOptions(opts []Option) options {
@@ -108,6 +109,16 @@ func WithReadHook(hook func(backend.Range)) Option { return func(o *options) { o
 // revision of its first read. Later attempts read the newest revision, as
 // usual. A rev that is compacted away makes the first attempt conflict.
 func WithSnapshot(rev int64) Option { return func(o *options) { o.snapshot = rev } }
+
+// WithPrefetch makes the first attempt read the keys at paths in one round
+// trip before fn runs, when the backend can (backend.MultiGetter, and no
+// WithReader or WithSnapshot is given); their reads in fn are then
+// answered from it, at its revision. A key prefetched that fn does not
+// read adds no compare to the commit. Bad paths fail Run before anything
+// is read.
+func WithPrefetch(paths ...string) Option {
+	return func(o *options) { o.prefetch = append(o.prefetch, paths...) }
+}
 
 // DefaultBackOff returns the default back-off between attempts: jittered
 // exponential (±50%), from 5ms, times 2 each conflict, at most 500ms, with no

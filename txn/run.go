@@ -19,25 +19,30 @@ import (
 // returns it as is and commits nothing. Otherwise Run commits the attempt's
 // writes in one backend commit that succeeds only if nothing the attempt
 // read changed since its snapshot; a transaction that wrote nothing commits
-// with no round trip. On a conflict Run waits and tries again with a fresh
-// snapshot: for its turn, when other transactions of this process wait on
-// the key its commit compared first (they take turns in order of arrival,
-// and a new transaction that would commit on such a key queues behind
-// them, so none starves), else for the back-off (see WithBackOff); up to WithMaxAttempts attempts, after which it
-// fails with an error wrapping ErrTooManyRetries and the last
-// *ConflictError.
+// with no round trip. On a conflict Run tries again with a fresh snapshot,
+// after taking turns (see fair.go): the transaction queues on every key its
+// commit compares, behind the transactions of this process that wait
+// there, and a new transaction that would commit on a queued key queues
+// behind them too, so none starves. Holding its turns while others of
+// this process run on the backend (b, or the backend b wraps: Unwrapper),
+// it tries again at once, up to a few times; otherwise, and after those,
+// it waits for the back-off (see WithBackOff). Run makes up to
+// WithMaxAttempts attempts, after which it fails with an error wrapping
+// ErrTooManyRetries and the last *ConflictError.
 //
 // When b implements backend.CommitReader (and no WithReader is given), the
 // commit also asks for the current state of the keys the attempt read one
 // by one (Get, Create, Update, Delete with MustExist; not lists), which the
 // store returns with a failed commit in the same round trip. If that state
 // shows that exactly one write to those keys came between the snapshot and
-// the commit (a one-off conflict, not a hot key), the next attempt, after
-// the back-off as usual, starts from that state instead of reading those
-// keys again: its snapshot is the failed commit's revision, and its reads
-// of those keys are answered from that state (other reads go to the store
-// at that revision, as usual). If the keys have changed again meanwhile,
-// that attempt conflicts like any other.
+// the commit (a one-off conflict, not a hot key), and the retry did not
+// wait for its turn, the next attempt starts from that state instead of
+// reading those keys again: its snapshot is the failed commit's revision,
+// and its reads of those keys are answered from that state (other reads go
+// to the store at that revision, as usual). If the keys have changed again
+// meanwhile, that attempt conflicts like any other. Otherwise, when b
+// implements backend.MultiGetter, the next attempt starts from those keys
+// read again in one round trip, as WithPrefetch reads them.
 //
 // Run returns ctx.Err() as soon as ctx ends between attempts or during a
 // back-off. A commit that fails with backend.ErrIndeterminate (it may or may
@@ -67,17 +72,31 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 	// A reader of its own (a cache) may not serve the revision of a failed
 	// commit yet: seed retries only when reading from the backend itself.
 	var cr backend.CommitReader
+	var mg backend.MultiGetter
 	if o.reader == nil {
 		cr, _ = b.(backend.CommitReader)
+		mg, _ = b.(backend.MultiGetter)
+	}
+	refetch := o.prefetch // keys to read in one round trip before the next attempt
+	if o.snapshot != 0 {
+		refetch = nil
+	}
+	for _, p := range refetch {
+		if err := validPath(p); err != nil {
+			return fmt.Errorf("txn: prefetch: %w", err)
+		}
 	}
 
 	var bo backoff.BackOff
 	var last *ConflictError
-	var next *seed   // the state the next attempt starts from, if any
-	var turn *ticket // this transaction's place in a key's queue (see fair.go)
+	var next *seed // the state the next attempt starts from, if any
+	turnsOn := store(b)
+	defer enter(turnsOn)()
+	var turn *hold // this transaction's places in its keys' queues (see fair.go)
+	quick := 0     // conflicts retried at once while holding the turn
 	defer func() {
 		if turn != nil {
-			turn.leave()
+			turn.release()
 		}
 	}()
 	for st.Attempts < o.maxAttempts {
@@ -88,11 +107,15 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		if st.Attempts == 0 {
 			snapshot = o.snapshot
 		}
+		if next == nil && mg != nil && len(refetch) > 0 && len(refetch) <= limit {
+			next = fetchSeed(ctx, mg, refetch)
+		}
+		refetch = nil
 		st.Attempts++
 		t := newTxn(ctx, reader, o.hook, snapshot)
 		t.seed, next = next, nil
 		if turn == nil {
-			t.queuedAhead = func(path string) bool { return queued(b, path) }
+			t.queuedAhead = func(c *backend.Txn) bool { return queued(turnsOn, c) }
 		}
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
 		if err != nil {
@@ -111,20 +134,34 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 			break
 		}
 		next = s
-		if turn == nil && conflict.queueKey != "" {
-			// Wait for this key's turn: no back-off while others of this
-			// process go first, in order.
-			turn = join(b, conflict.queueKey)
-			if !turn.head() {
-				next = nil // the state will be stale by then
-				if err := turn.wait(ctx); err != nil {
-					return err
-				}
+		if s == nil {
+			refetch = conflict.reads // no state to start from: read it at once
+		}
+		if turn == nil && conflict.commit != nil && len(conflict.commit.If) > 0 {
+			// Wait for the turns of the keys the commit compares: no
+			// back-off while others of this process go first, in order.
+			var waited bool
+			turn, waited, err = take(ctx, turnsOn, conflict.commit)
+			if err != nil {
+				return err
+			}
+			if waited {
+				// The state is stale by now: read it again at once.
+				next, refetch = nil, conflict.reads
 				continue
 			}
 		}
 		if conflict.deferred {
 			continue // nothing was sent: try at once
+		}
+		if turn != nil && quick < quickRetries && others(turnsOn) {
+			// This transaction has its keys' turns while others of this
+			// process run: those that conflict on its keys wait behind
+			// it, so sleeping would only idle them too. Try again at
+			// once, from the state the failed commit brought back, as
+			// STM does.
+			quick++
+			continue
 		}
 		if bo == nil {
 			bo = o.newBackOff()
@@ -179,17 +216,17 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 	if !ok {
 		return t.rev, nil, nil, nil
 	}
-	if t.queuedAhead != nil && len(c.If) > 0 && t.queuedAhead(c.If[0].Range.Path) {
-		// Others of this process wait for their turn on this key: queue
-		// behind them instead of committing ahead.
-		return 0, &ConflictError{Path: c.If[0].Range.Path, Revision: t.rev, commit: &c, queueKey: c.If[0].Range.Path, deferred: true}, nil, nil
-	}
-	var res backend.TxnResult
-	var s *seed
 	var reads []string
 	if cr != nil {
 		reads = t.gotKeys()
 	}
+	if t.queuedAhead != nil && t.queuedAhead(&c) {
+		// Others of this process wait for their turn on a key this
+		// commit compares: queue behind them instead of committing ahead.
+		return 0, &ConflictError{Revision: t.rev, commit: &c, reads: reads, deferred: true}, nil, nil
+	}
+	var res backend.TxnResult
+	var s *seed
 	if len(reads) > 0 && len(reads) <= limit {
 		var rr backend.CommitReadResult
 		rr, err = cr.CommitRead(t.ctx, c, reads)
@@ -209,12 +246,9 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 		return 0, nil, nil, err
 	}
 	if !res.Succeeded {
-		ce := &ConflictError{Revision: t.rev, commit: &c}
+		ce := &ConflictError{Revision: t.rev, commit: &c, reads: reads}
 		if len(c.If) == 1 && !c.If[0].Range.Prefix {
 			ce.Path = c.If[0].Range.Path
-		}
-		if len(c.If) > 0 {
-			ce.queueKey = c.If[0].Range.Path
 		}
 		return 0, ce, s, nil
 	}

@@ -1,6 +1,10 @@
 package txn
 
-import "github.com/sdpconfig/sdpconfig/backend"
+import (
+	"context"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+)
 
 // seed is the state of the keys an attempt read alone, at one revision, as
 // a failed commit brought it back (backend.CommitReader). The next attempt
@@ -76,4 +80,15 @@ func (t *Txn) writesSince(s *seed) int64 {
 		}
 	}
 	return n
+}
+
+// fetchSeed reads the keys at paths in one round trip, at the newest
+// revision, as the state an attempt starts from; nil if the read fails
+// (the attempt then reads them one by one, and meets the error itself).
+func fetchSeed(ctx context.Context, mg backend.MultiGetter, paths []string) *seed {
+	kvs, rev, err := mg.GetMany(ctx, paths, 0)
+	if err != nil {
+		return nil
+	}
+	return &seed{rev: rev, reads: paths, kvs: kvs}
 }

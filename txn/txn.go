@@ -30,9 +30,9 @@ type Txn struct {
 	ov     overlay         // own writes (over keys)
 
 	onCommit []func()
-	// queuedAhead, if set, reports whether a commit comparing a key first
-	// should wait for its turn instead (see fair.go).
-	queuedAhead func(path string) bool
+	// queuedAhead, if set, reports whether a commit with these compares
+	// should wait for its turns instead (see fair.go).
+	queuedAhead func(c *backend.Txn) bool
 }
 
 func newTxn(ctx context.Context, r Reader, hook func(backend.Range), rev int64) *Txn {

@@ -244,6 +244,10 @@ type txnBackend struct {
 	r *txnReader
 }
 
+// Unwrap returns the watcher's backend: watcher transactions take turns
+// with the other transactions on it (txn.Unwrapper).
+func (b *txnBackend) Unwrap() backend.Backend { return b.Backend }
+
 // Commit commits t to the store and notes the revision it reports.
 func (b *txnBackend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult, error) {
 	res, err := b.Backend.Commit(ctx, t)
