@@ -222,6 +222,12 @@ func TestBinary(t *testing.T) {
 		sb := binary{t: t, bin: bin, env: cleanEnv("SDP_CONFIG_ENDPOINTS=" + addr)}
 		sb.ok("create", "/a", "1")
 		assert.Equal(t, sb.ok("get", "/a"), "1\n")
+
+		// A second server on the same data directory fails at once
+		// instead of waiting on etcd's lock, deaf to signals.
+		r := b.run("server", "--data-dir", dir, "--listen", "http://"+freePort(t), "--listen-peer", "http://"+freePort(t))
+		wantError(t, r, exitError, fmt.Sprintf("server: data directory %s is in use by another server (pid %d); pass --data-dir", dir, cmd.Process.Pid))
+
 		assert.Equal(t, interrupt(t, cmd), 0, errOut.String())
 		assert.Assert(t, strings.HasSuffix(out.String(), "stopping\n"), out.String())
 		assert.Equal(t, errOut.String(), "")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -84,6 +85,9 @@ func (o *serverOptions) validate() error {
 
 func (o *serverOptions) run(ctx context.Context) error {
 	srv, err := o.g.env.startEtcd(ctx, etcdserver.Config{DataDir: o.dataDir, ClientURL: o.listen, PeerURL: o.listenPeer})
+	if errors.Is(err, etcdserver.ErrDataDirInUse) {
+		return fmt.Errorf("server: %w; pass --data-dir to serve another", err)
+	}
 	if err != nil {
 		return fmt.Errorf("server: %w (is another etcd running? stop it, or pass --listen and --listen-peer with free ports)", err)
 	}

@@ -67,6 +67,8 @@ type Server struct {
 	dataDir   string
 	errc      chan error
 
+	lock *dirLock // held until Close
+
 	mu     sync.Mutex
 	grpcs  []*grpc.Server // the client-facing gRPC servers, stopped first by Close
 	closed bool
@@ -93,15 +95,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	var lastErr error
 	for attempt := 0; attempt < bindAttempts; attempt++ {
 		client, peer, picked, err := pickURLs(cfg.ClientURL, cfg.PeerURL)
 		if err != nil {
+			lock.release()
 			return nil, err
 		}
 		s, err := start(ctx, cfg, client, peer)
 		if err == nil {
+			s.lock = lock
 			return s, nil
 		}
 		lastErr = err
@@ -110,6 +117,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			break
 		}
 	}
+	lock.release()
 	return nil, lastErr
 }
 
@@ -210,6 +218,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.stop()
 	<-s.done
+	s.lock.release()
 	return nil
 }
 
