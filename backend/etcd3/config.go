@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
 
 	"github.com/sdpconfig/sdpconfig/backend"
 )
@@ -200,6 +201,26 @@ func (c Config) clientConfig() (clientv3.Config, error) {
 		Username:             c.Username,
 		Password:             c.Password,
 		Logger:               c.Logger,
-		DialOptions:          c.DialOptions,
+		DialOptions:          append([]grpc.DialOption{reconnectSoon}, c.DialOptions...),
 	}, nil
 }
+
+// ReconnectMaxDelay bounds the wait between two attempts of the client at
+// reconnecting to a member it lost: a server that comes back is reached
+// within about this long. gRPC's own default grows to two minutes, so
+// that after an outage of a minute a watch would resume only a minute or
+// two after the server's return.
+const ReconnectMaxDelay = time.Second
+
+// reconnectSoon is the client's reconnection schedule: from 100 ms, times
+// 1.6 each attempt, at most ReconnectMaxDelay, ±20%. DialOptions given in
+// Config come after it, and so override it.
+var reconnectSoon = grpc.WithConnectParams(grpc.ConnectParams{
+	Backoff: grpcbackoff.Config{
+		BaseDelay:  100 * time.Millisecond,
+		Multiplier: 1.6,
+		Jitter:     0.2,
+		MaxDelay:   ReconnectMaxDelay,
+	},
+	MinConnectTimeout: 5 * time.Second,
+})
