@@ -2,11 +2,9 @@ package etcd3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/sdpconfig/sdpconfig/backend"
@@ -15,8 +13,10 @@ import (
 var _ backend.MultiGetter = (*Backend)(nil)
 
 // GetMany reads the keys at paths in one etcd transaction of Get ops, as
-// backend.MultiGetter says. At rev > 0 the Gets are serializable, as getAt
-// reads. Transient errors are retried (see Config.Retry).
+// backend.MultiGetter says. The Gets are linearizable, as Get's are, also
+// at rev > 0: a member that has not applied a compaction yet would answer
+// a serializable read at a revision the store has compacted. Transient
+// errors are retried (see Config.Retry).
 func (b *Backend) GetMany(ctx context.Context, paths []string, rev int64) ([]backend.KeyValue, int64, error) {
 	for _, p := range paths {
 		if err := backend.ValidatePath(p); err != nil {
@@ -32,10 +32,7 @@ func (b *Backend) GetMany(ctx context.Context, paths []string, rev int64) ([]bac
 	var resp *clientv3.TxnResponse
 	err := b.read(ctx, func(ctx context.Context) error {
 		var err error
-		resp, err = b.getMany(ctx, paths, rev, rev > 0)
-		if rev > 0 && errors.Is(err, rpctypes.ErrFutureRev) {
-			resp, err = b.getMany(ctx, paths, rev, false)
-		}
+		resp, err = b.getMany(ctx, paths, rev)
 		return err
 	})
 	if err != nil {
@@ -58,13 +55,10 @@ func (b *Backend) GetMany(ctx context.Context, paths []string, rev int64) ([]bac
 }
 
 // getMany sends one transaction of a Get per path, at rev if > 0.
-func (b *Backend) getMany(ctx context.Context, paths []string, rev int64, serializable bool) (*clientv3.TxnResponse, error) {
+func (b *Backend) getMany(ctx context.Context, paths []string, rev int64) (*clientv3.TxnResponse, error) {
 	var opts []clientv3.OpOption
 	if rev > 0 {
 		opts = append(opts, clientv3.WithRev(rev))
-	}
-	if serializable {
-		opts = append(opts, clientv3.WithSerializable())
 	}
 	ops := make([]clientv3.Op, len(paths))
 	for i, p := range paths {
@@ -81,7 +75,7 @@ func (b *Backend) getNone(ctx context.Context, rev int64) ([]backend.KeyValue, i
 			rev, err = b.currentRevision(ctx)
 			return err
 		}
-		_, err := b.getAt(ctx, b.ks.key("/"), rev, clientv3.WithCountOnly())
+		_, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithCountOnly(), clientv3.WithRev(rev))
 		return err
 	})
 	if err != nil {

@@ -14,9 +14,8 @@ import (
 
 // Get reads one key at rev (0: newest). The revision returned is the etcd
 // response header's: the store's current revision, also for a read at an
-// older revision or one that fails with ErrNotFound (for a read at rev > 0,
-// the serving member's, which is at least rev; see getAt). Transient errors
-// are retried (see Config.Retry).
+// older revision or one that fails with ErrNotFound. Transient errors are
+// retried (see Config.Retry).
 func (b *Backend) Get(ctx context.Context, path string, rev int64) (backend.KeyValue, int64, error) {
 	if err := backend.ValidatePath(path); err != nil {
 		return backend.KeyValue{}, 0, err
@@ -26,7 +25,7 @@ func (b *Backend) Get(ctx context.Context, path string, rev int64) (backend.KeyV
 	err := b.read(ctx, func(ctx context.Context) error {
 		var err error
 		if rev > 0 {
-			resp, err = b.getAt(ctx, key, rev)
+			resp, err = b.cli.Get(ctx, key, clientv3.WithRev(rev))
 		} else {
 			resp, err = b.cli.Get(ctx, key)
 		}
@@ -86,7 +85,7 @@ func (b *Backend) listOnce(ctx context.Context, prefix string, depths []int, opt
 			res.Revision, err = b.currentRevision(ctx)
 			return res, false, err
 		}
-		resp, err := b.getAt(ctx, b.ks.key("/"), rev, clientv3.WithCountOnly())
+		resp, err := b.cli.Get(ctx, b.ks.key("/"), clientv3.WithCountOnly(), clientv3.WithRev(rev))
 		if err != nil {
 			return res, false, err
 		}
@@ -103,19 +102,16 @@ func (b *Backend) listOnce(ctx context.Context, prefix string, depths []int, opt
 			}
 		}
 		ops = append(ops[:0], clientv3.WithRange(end))
+		if rev > 0 {
+			ops = append(ops, clientv3.WithRev(rev))
+		}
 		if !opts.WithValues && opts.Limit == 0 {
 			ops = append(ops, keysOnly...)
 		}
 		if opts.Limit > 0 {
 			ops = append(ops, clientv3.WithLimit(int64(opts.Limit)+1))
 		}
-		var resp *clientv3.GetResponse
-		var err error
-		if rev > 0 {
-			resp, err = b.getAt(ctx, start, rev, ops...)
-		} else {
-			resp, err = b.cli.Get(ctx, start, ops...)
-		}
+		resp, err := b.cli.Get(ctx, start, ops...)
 		if err != nil {
 			repin := i > 0 && opts.Revision == 0 && errors.Is(err, rpctypes.ErrCompacted)
 			return res, repin, err
@@ -175,20 +171,4 @@ func listDepths(prefix string, opts backend.ListOptions) []int {
 	}
 	slices.Sort(ds)
 	return slices.Compact(ds)
-}
-
-// getAt reads key at rev > 0 with opts. The history up to a revision the
-// member has applied never changes, so the read is serializable: the member
-// answers from its own store, without the round of consensus a
-// linearizable read waits for (etcd's STM reads so after its first read).
-// A member that has not applied rev yet answers ErrFutureRev: then the read
-// is linearizable, which waits for the member to catch up and fails with
-// ErrFutureRev only for a revision the cluster has not reached.
-func (b *Backend) getAt(ctx context.Context, key string, rev int64, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	pinned := append(opts[:len(opts):len(opts)], clientv3.WithRev(rev))
-	resp, err := b.cli.Get(ctx, key, append(pinned, clientv3.WithSerializable())...)
-	if errors.Is(err, rpctypes.ErrFutureRev) {
-		return b.cli.Get(ctx, key, pinned...)
-	}
-	return resp, err
 }
