@@ -2,6 +2,7 @@ package etcd3
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -53,24 +54,42 @@ var (
 // fails with an error wrapping ErrUnavailable (nobody answered within
 // cfg.DialTimeout or ctx), ErrPermissionDenied (bad credentials) or a
 // configuration error. Errors never contain the password.
+//
+// Errors come as soon as they are known, each saying what is wrong: the
+// TLS files are checked first (one that cannot be read or holds no PEM
+// certificate, a client certificate expired or not valid yet, a key that
+// does not match it); then every endpoint is dialled at once, with the
+// TLS handshake and the first words of HTTP/2, and when none answers New
+// fails at once with why each did not ("connection refused at
+// 127.0.0.1:2379", a server certificate signed by an unknown authority, a
+// client certificate the server refused) rather than after DialTimeout.
 func New(ctx context.Context, cfg Config) (*Backend, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if err := cfg.TLS.checkFiles(time.Now()); err != nil {
+		return nil, fmt.Errorf("etcd3: %w", err)
 	}
 	cc, err := cfg.clientConfig()
 	if err != nil {
 		return nil, err
 	}
 	eps := strings.Join(cfg.Endpoints, ",")
+	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+	defer cancel()
+	if err := probe(pctx, cfg.Endpoints, cc.TLS, cfg.TLS.CertFile); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("etcd3: connecting to %s: %w", eps, cerr)
+		}
+		return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, backend.ErrUnavailable, oneLine(err))
+	}
 	cli, err := clientv3.New(cc)
 	if err != nil {
 		s, _ := sentinelOf(err)
 		return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, s, err)
 	}
 	b := newBackend(cli, cfg, true)
-	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
-	defer cancel()
 	if _, err := b.currentRevision(pctx); err != nil {
 		b.Close()
 		if cerr := ctx.Err(); cerr != nil {
@@ -233,4 +252,12 @@ func (b *Backend) Compact(ctx context.Context, rev int64) error {
 		return fmt.Errorf("etcd3: compact at revision %d: %w", rev, b.mapErr(ctx, err))
 	}
 	return nil
+}
+
+// oneLine joins the lines of errors.Join into one, "; "-separated.
+func oneLine(err error) error {
+	if !strings.Contains(err.Error(), "\n") {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 }

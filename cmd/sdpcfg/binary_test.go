@@ -207,10 +207,10 @@ func TestBinary(t *testing.T) {
 		b.t = t
 		addr := freePort(t) // nothing listens there
 		start := time.Now()
-		r := b.run("--endpoints", addr, "--timeout", "1s", "get", "/a")
+		r := b.run("--endpoints", addr, "--timeout", "1m", "get", "/a")
 		elapsed := time.Since(start)
-		wantError(t, r, exitError, "cannot connect to etcd at http://"+addr, "--timeout 1s", "sdpcfg server")
-		assert.Assert(t, elapsed < 5*time.Second, "took %v with --timeout 1s", elapsed)
+		wantError(t, r, exitError, "cannot connect to etcd at http://"+addr, "connection refused at "+addr, "sdpcfg server")
+		assert.Assert(t, elapsed < 30*time.Second, "took %v: a refused connection waited for --timeout 1m", elapsed)
 	})
 
 	t.Run("server", func(t *testing.T) {

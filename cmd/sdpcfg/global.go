@@ -188,10 +188,11 @@ func connectError(s config.Settings, timeout time.Duration, err error) error {
 	case isTLSError(err):
 		return fmt.Errorf("TLS with etcd at %s failed: %w (check --cacert, --cert and --key)", where, err)
 	}
-	if perr := probeTLS(s, timeout); perr != nil {
-		return fmt.Errorf("TLS with etcd at %s failed: %v (check --cacert, --cert and --key): %w", where, perr, err)
+	within := ""
+	if errors.Is(err, context.DeadlineExceeded) {
+		within = fmt.Sprintf(" within --timeout %v", timeout)
 	}
-	return fmt.Errorf("cannot connect to etcd at %s (from %s) within --timeout %v: %w (is it running? start one with 'sdpcfg server', or set --endpoints or SDP_CONFIG_ENDPOINTS)", where, from, timeout, err)
+	return fmt.Errorf("cannot connect to etcd at %s (from %s)%s: %w (is it running? start one with 'sdpcfg server', or set --endpoints or SDP_CONFIG_ENDPOINTS)", where, from, within, err)
 }
 
 // isTLSError tells whether err comes from a TLS handshake or certificate

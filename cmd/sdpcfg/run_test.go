@@ -157,7 +157,8 @@ func TestOpenErrors(t *testing.T) {
 		code      int
 		fragments []string
 	}{
-		{fmt.Errorf("dial: %w", backend.ErrUnavailable), exitError, []string{"cannot connect to etcd at http://127.0.0.1:2379 (from the default) within --timeout 5s", "sdpcfg server", "--endpoints"}},
+		{fmt.Errorf("dial: %w", backend.ErrUnavailable), exitError, []string{"cannot connect to etcd at http://127.0.0.1:2379 (from the default): dial", "sdpcfg server", "--endpoints"}},
+		{fmt.Errorf("dial: %w", context.DeadlineExceeded), exitError, []string{"cannot connect to etcd at http://127.0.0.1:2379 (from the default) within --timeout 5s", "sdpcfg server"}},
 		{fmt.Errorf("auth: %w", backend.ErrPermissionDenied), exitError, []string{"refused user", "SDP_CONFIG_PASSWORD"}},
 		{errors.New("x509: certificate signed by unknown authority"), exitError, []string{"TLS with etcd at http://127.0.0.1:2379 failed", "--cacert"}},
 	} {

@@ -37,6 +37,9 @@ type TLSFiles struct {
 	UntrustedCAFile string // an authority nobody trusts
 	UntrustedCert   string // a client certificate signed by UntrustedCAFile
 	UntrustedKey    string
+
+	ExpiredCert string // a client certificate signed by CAFile that expired an hour ago
+	ExpiredKey  string
 }
 
 // Backend returns the TLS settings of an etcd3 backend that authenticates
@@ -93,6 +96,9 @@ func newTLSFiles(dir string) (*TLSFiles, error) {
 	if f.UntrustedCert, f.UntrustedKey, err = other.issue(dir, "untrusted-client", x509.ExtKeyUsageClientAuth); err != nil {
 		return nil, err
 	}
+	if f.ExpiredCert, f.ExpiredKey, err = ca.issueValid(dir, "expired-client", x509.ExtKeyUsageClientAuth, -2*time.Hour, -time.Hour); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -135,6 +141,11 @@ func newAuthority(dir, name string) (*authority, error) {
 // issue writes a certificate for 127.0.0.1 and localhost, and its key,
 // signed by a, and returns their files.
 func (a *authority) issue(dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string, err error) {
+	return a.issueValid(dir, name, usage, -time.Hour, 24*time.Hour)
+}
+
+// issueValid is issue with a certificate valid from now+from to now+to.
+func (a *authority) issueValid(dir, name string, usage x509.ExtKeyUsage, from, to time.Duration) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", fmt.Errorf("sdptest: generating the %s key: %w", name, err)
@@ -142,8 +153,8 @@ func (a *authority) issue(dir, name string, usage x509.ExtKeyUsage) (certFile, k
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)),
 		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotBefore:    time.Now().Add(from),
+		NotAfter:     time.Now().Add(to),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},

@@ -66,12 +66,15 @@ func TestSDKRefusesWrongCertificates(t *testing.T) {
 	cases := []struct {
 		name          string
 		ca, cert, key string
-		want          string // in the error; "" for ErrUnavailable
+		want          string // in the error
+		unavailable   bool   // the error wraps ErrUnavailable and names the endpoint
 	}{
-		{name: "client certificate from an untrusted authority", ca: f.CAFile, cert: f.UntrustedCert, key: f.UntrustedKey},
-		{name: "no client certificate", ca: f.CAFile},
-		{name: "server certificate from an untrusted authority", ca: f.UntrustedCAFile, cert: f.ClientCert, key: f.ClientKey},
-		{name: "key of another certificate", ca: f.CAFile, cert: f.ClientCert, key: f.UntrustedKey, want: "loading TLS files: tls: private key does not match public key"},
+		{name: "client certificate from an untrusted authority", ca: f.CAFile, cert: f.UntrustedCert, key: f.UntrustedKey,
+			want: "the server refused the client certificate " + f.UntrustedCert, unavailable: true},
+		{name: "no client certificate", ca: f.CAFile, want: "the server refused the client certificate", unavailable: true},
+		{name: "server certificate from an untrusted authority", ca: f.UntrustedCAFile, cert: f.ClientCert, key: f.ClientKey,
+			want: "certificate signed by unknown authority", unavailable: true},
+		{name: "key of another certificate", ca: f.CAFile, cert: f.ClientCert, key: f.UntrustedKey, want: "tls: private key does not match public key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,15 +87,14 @@ func TestSDKRefusesWrongCertificates(t *testing.T) {
 			})
 			assert.Assert(t, err != nil)
 			t.Log(err)
-			// The etcd client reports a failed handshake as the store
-			// being unreachable within DialTimeout (the CLI probes the
-			// handshake to say why); a key that does not match its
-			// certificate fails before dialling.
-			if tc.want == "" {
+			// A failed handshake leaves the store unreachable, and New
+			// says why (it probes the handshake before the etcd client
+			// times out); a key that does not match its certificate
+			// fails before dialling.
+			assert.ErrorContains(t, err, tc.want)
+			if tc.unavailable {
 				assert.Assert(t, errors.Is(err, backend.ErrUnavailable), "%v", err)
 				assert.Assert(t, strings.Contains(err.Error(), e.Endpoints()[0]), "%v", err)
-			} else {
-				assert.ErrorContains(t, err, tc.want)
 			}
 			sec.check(t, "error", err.Error())
 			sec.check(t, "log", logs.String())
