@@ -50,7 +50,7 @@ func (b *Backend) Commit(ctx context.Context, t backend.Txn) (backend.TxnResult,
 	}
 	resp, err := b.txn(ctx, cmps, thenOps, elseOps)
 	if err != nil {
-		return backend.TxnResult{}, backend.WrapPath("commit", label, err)
+		return backend.TxnResult{}, backend.WrapPath("commit", label, explainSize(err, append(t.Then[:len(t.Then):len(t.Then)], t.Else...)))
 	}
 	return backend.TxnResult{Succeeded: resp.Succeeded, Revision: resp.Header.Revision, Deleted: deleted(resp)}, nil
 }
@@ -70,7 +70,7 @@ func (b *Backend) Create(ctx context.Context, path, value string, lease backend.
 		[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)},
 		[]clientv3.Op{clientv3.OpPut(key, value, opts...)}, nil)
 	if err != nil {
-		return 0, backend.WrapPath("create", path, err)
+		return 0, backend.WrapPath("create", path, explainSize(err, []backend.Op{backend.Put(path, value, lease)}))
 	}
 	if !resp.Succeeded {
 		return resp.Header.Revision, backend.WrapPath("create", path, backend.ErrCollision)
@@ -90,7 +90,7 @@ func (b *Backend) Update(ctx context.Context, path, value string) (int64, error)
 		[]clientv3.Cmp{clientv3.Compare(clientv3.Version(key), ">", 0)},
 		[]clientv3.Op{clientv3.OpPut(key, value, clientv3.WithIgnoreLease())}, nil)
 	if err != nil {
-		return 0, backend.WrapPath("update", path, err)
+		return 0, backend.WrapPath("update", path, explainSize(err, []backend.Op{backend.Put(path, value, backend.NoLease)}))
 	}
 	if !resp.Succeeded {
 		return resp.Header.Revision, backend.WrapPath("update", path, backend.ErrVanished)

@@ -68,7 +68,7 @@ func (b *Backend) CommitRead(ctx context.Context, t backend.Txn, reads []string)
 		return backend.CommitReadResult{TxnResult: res}, err
 	}
 	if err != nil {
-		return backend.CommitReadResult{}, backend.WrapPath("commit", label, err)
+		return backend.CommitReadResult{}, backend.WrapPath("commit", label, explainSize(err, append(t.Then[:len(t.Then):len(t.Then)], t.Else...)))
 	}
 	out := backend.CommitReadResult{TxnResult: backend.TxnResult{
 		Succeeded: resp.Succeeded, Revision: resp.Header.Revision, Deleted: deleted(resp),

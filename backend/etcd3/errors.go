@@ -108,3 +108,22 @@ func (b *Backend) commitErr(ctx context.Context, err error) error {
 func transient(err error) bool {
 	return errors.Is(err, backend.ErrUnavailable) && !errors.Is(err, rpctypes.ErrNoSpace)
 }
+
+// sizeRefused reports whether the server (or gRPC) refused a request for
+// its size in bytes, not for its count of ops.
+func sizeRefused(err error) bool {
+	if errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		return true
+	}
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.ResourceExhausted && strings.Contains(s.Message(), "larger than max")
+}
+
+// explainSize explains a commit of ops refused for its size (see
+// backend.SizeRefused), and returns any other error as is.
+func explainSize(err error, ops []backend.Op) error {
+	if !sizeRefused(err) {
+		return err
+	}
+	return backend.SizeRefused(err, ops, 0)
+}

@@ -308,7 +308,8 @@ func (b *Backend) checkTxn(t backend.Txn) (string, error) {
 		return t.FirstPath(), fmt.Errorf("%w: %d compares or ops in a branch, the store allows %d", backend.ErrTxnTooLarge, n, b.maxTxnOps)
 	}
 	if size > b.maxRequestBytes {
-		return t.FirstPath(), fmt.Errorf("%w: %d bytes of keys and values, the store allows %d", backend.ErrTxnTooLarge, size, b.maxRequestBytes)
+		err := fmt.Errorf("%w: %d bytes of keys and values, the store allows %d", backend.ErrTxnTooLarge, size, b.maxRequestBytes)
+		return t.FirstPath(), backend.SizeRefused(err, append(t.Then[:len(t.Then):len(t.Then)], t.Else...), b.maxRequestBytes)
 	}
 	return "", nil
 }
