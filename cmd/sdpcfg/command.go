@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/sdpconfig/sdpconfig/internal/nearest"
@@ -28,10 +29,11 @@ type runner interface {
 
 // command describes one subcommand.
 type command struct {
-	name  string // as typed: "ls"
-	args  string // the synopsis of its arguments: "PATH [VALUE|-]"
-	short string // one line for the command list
-	long  string // the help text, paragraphs separated by blank lines
+	name    string   // as typed: "ls"
+	aliases []string // other names it answers to: "rm" for delete
+	args    string   // the synopsis of its arguments: "PATH [VALUE|-]"
+	short   string   // one line for the command list
+	long    string   // the help text, paragraphs separated by blank lines
 	// newRunner returns fresh options for one run, sharing g.
 	newRunner func(g *globalOptions) runner
 }
@@ -40,7 +42,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		lsCommand, getCommand, watchCommand,
-		createCommand, updateCommand, editCommand, deleteCommand,
+		createCommand, updateCommand, putCommand, editCommand, deleteCommand,
 		importCommand, exportCommand,
 		serverCommand, demoCommand,
 		netobjCommand,
@@ -50,14 +52,23 @@ func commands() []*command {
 	}
 }
 
-// findCommand returns the subcommand called name, or nil.
+// findCommand returns the subcommand called name, or one of its aliases,
+// or nil.
 func findCommand(name string) *command {
 	for _, c := range commands() {
-		if c.name == name {
+		if c.name == name || slices.Contains(c.aliases, name) {
 			return c
 		}
 	}
 	return nil
+}
+
+// listName is the name of c in the command list: "delete (del, rm)".
+func (c *command) listName() string {
+	if len(c.aliases) == 0 {
+		return c.name
+	}
+	return c.name + " (" + strings.Join(c.aliases, ", ") + ")"
 }
 
 // suggest returns the command closest to a mistyped name, or "".
@@ -81,7 +92,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.short)
+		fmt.Fprintf(w, "  %-18s %s\n", c.listName(), c.short)
 	}
 	fmt.Fprint(w, `
 Start here:

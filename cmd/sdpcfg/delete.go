@@ -14,9 +14,10 @@ import (
 )
 
 var deleteCommand = &command{
-	name:  "delete",
-	args:  "PATH",
-	short: "delete a key, or a whole subtree with -R",
+	name:    "delete",
+	aliases: []string{"del", "rm"},
+	args:    "PATH",
+	short:   "delete a key, or a whole subtree with -R",
 	long: `
 Deletes the key PATH; with -R, also every key below it (PATH "/" with -R
 deletes everything). Fails with exit code 3 if there is nothing to delete.

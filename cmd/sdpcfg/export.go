@@ -69,7 +69,10 @@ func (o *exportOptions) run(ctx context.Context) error {
 	defer c.Close()
 	tw := newTreeWriter(o.g.env.out, o.g.output)
 	w := walk{b: c.Backend(), g: o.g, path: o.path, self: true, values: true, rev: o.rev}
-	_, _, err = w.run(ctx, func(kv backend.KeyValue, _ bool) error { return tw.add(kv.Path, kv.Value) })
+	_, n, err := w.run(ctx, func(kv backend.KeyValue, _ bool) error { return tw.add(kv.Path, kv.Value) })
+	if err == nil && n == 0 && o.path != "/" {
+		return opError("export", o.path, fmt.Errorf("nothing at or below it: %w (see what exists with 'sdpcfg ls /')", backend.ErrNotFound))
+	}
 	if err != nil {
 		tw.w.Flush()
 		return fmt.Errorf("%w (the output is incomplete)", opError("export", o.path, err))

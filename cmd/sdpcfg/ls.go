@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -80,7 +81,7 @@ func (o *lsOptions) run(ctx context.Context) error {
 	defer c.Close()
 	p := newPrinter(o.g.output, o.g.env.out, shapeList)
 	w := walk{b: c.Backend(), g: o.g, path: o.path, depth: o.depth, dirs: true, values: o.values, rev: o.rev}
-	_, _, err = w.run(ctx, func(kv backend.KeyValue, dir bool) error {
+	rev, n, err := w.run(ctx, func(kv backend.KeyValue, dir bool) error {
 		it := newKVItem(kv, o.values && !dir)
 		it.Dir = dir
 		return p.print(it, func(w io.Writer) {
@@ -91,11 +92,27 @@ func (o *lsOptions) run(ctx context.Context) error {
 			}
 		})
 	})
-	if perr := p.end(); err == nil {
-		err = perr
+	if err == nil && n == 0 {
+		err = o.nothingThere(ctx, c.Backend(), rev)
 	}
 	if err != nil {
 		return opError("ls", o.path, err)
 	}
-	return nil
+	return p.end()
+}
+
+// nothingThere returns an error wrapping backend.ErrNotFound when the path
+// listed, which has no keys below it, is not a key either (the root is
+// always there): ls of nothing fails as get and delete of nothing do.
+func (o *lsOptions) nothingThere(ctx context.Context, b backend.Backend, rev int64) error {
+	if o.path == "/" {
+		return nil
+	}
+	cctx, cancel := o.g.rpc(ctx)
+	defer cancel()
+	_, _, err := b.Get(cctx, o.path, rev)
+	if errors.Is(err, backend.ErrNotFound) {
+		return fmt.Errorf("nothing at or below it: %w (see what exists with 'sdpcfg ls /')", backend.ErrNotFound)
+	}
+	return err
 }

@@ -22,7 +22,7 @@ func TestLs(t *testing.T) {
 	assert.Equal(t, h.ok("ls", "--depth", "2", "/"), "/a/b/\n/notes\n/pb/x\n/pb/x-1\n/pb/x/\n")
 	assert.Equal(t, h.ok("ls", "-R", "/"), "/a/b/c/d\n/notes\n/pb/x\n/pb/x-1\n/pb/x/state\n")
 	assert.Equal(t, h.ok("ls", "-R", "/pb/x"), "/pb/x/state\n")
-	assert.Equal(t, h.ok("ls", "/nothing"), "")
+	wantError(t, h.run("ls", "/nothing"), exitNotFound, "ls /nothing: nothing at or below it")
 	assert.Equal(t, h.ok("ls", "-R", "--values", "/pb"), "/pb/x  {}\n/pb/x-1  v1\n/pb/x/state  {\"status\":\"RUNNING\"}\n")
 
 	var items []kvItem
@@ -33,13 +33,13 @@ func TestLs(t *testing.T) {
 	assert.Assert(t, items[0].ModRevision > 0)
 	assert.Equal(t, items[2].Path, "/pb/x/")
 	assert.Assert(t, items[2].Dir && items[2].Value == nil)
-	assert.Equal(t, h.ok("ls", "-o", "json", "/nothing"), "[]\n")
+	assert.Equal(t, h.ok("ls", "-o", "json", "/pb/x-1"), "[]\n")
 
 	var yitems []kvItem
 	assert.NilError(t, yaml.Unmarshal([]byte(h.ok("ls", "-o", "yaml", "-R", "/pb")), &yitems))
 	assert.Equal(t, len(yitems), 3)
 	assert.Equal(t, yitems[2].Path, "/pb/x/state")
-	assert.Equal(t, h.ok("ls", "-o", "yaml", "/nothing"), "[]\n")
+	assert.Equal(t, h.ok("ls", "-o", "yaml", "/pb/x-1"), "[]\n")
 }
 
 func TestLsAtRevisionAndWithPrefix(t *testing.T) {

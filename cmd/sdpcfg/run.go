@@ -95,6 +95,9 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return usagef("%v (see 'sdpcfg --help')", err)
 	}
 	rest := gfs.Args()
+	if g.version && len(rest) == 0 {
+		rest = []string{"version"}
+	}
 	if len(rest) == 0 {
 		return usagef("no command given: run 'sdpcfg --help' for the list, or 'sdpcfg demo' for a tour")
 	}

@@ -84,8 +84,10 @@ func TestExportFormat(t *testing.T) {
 `)
 	assert.Equal(t, h.ok("export", "/pb/x"), "{\n  \"/pb/x\": {\n    \"a\": 1\n  },\n  \"/pb/x/state\": \"{\\\"raw\\\":1}\"\n}\n")
 	assert.Equal(t, h.ok("export", "-o", "yaml", "/pb/y"), "/pb/y: |\n  text\n")
-	assert.Equal(t, h.ok("export", "/nothing"), "{}\n")
-	assert.Equal(t, h.ok("export", "-o", "yaml", "/nothing"), "{}\n")
+	wantError(t, h.run("export", "/nothing"), exitNotFound, "export /nothing: nothing at or below it")
+	wantError(t, h.run("export", "-o", "yaml", "/nothing"), exitNotFound, "export /nothing")
+	empty := newHarness(t)
+	assert.Equal(t, empty.ok("export", "/"), "{}\n")
 	// Everything, including the key outside /pb.
 	assert.Assert(t, strings.Contains(h.ok("export", "/"), `"/pbz": "outside"`))
 }

@@ -14,3 +14,19 @@ Examples:
   sdpcfg update --raw /notes/greeting 'hello again'`,
 	newRunner: func(g *globalOptions) runner { return &writeOptions{g: g, name: "update"} },
 }
+
+var putCommand = &command{
+	name:  "put",
+	args:  "PATH VALUE|-",
+	short: "write a key, whether or not it exists (etcdctl put)",
+	long: `
+Writes VALUE, or all of stdin for "-", to the key PATH, creating it or
+overwriting it, as etcdctl put does; an existing key loses its lease.
+Values are checked and stored as by create (see 'sdpcfg create --help').
+Use create or update to fail when the key exists, or does not.
+
+Examples:
+  sdpcfg put /notes/greeting --raw 'hello'
+  sdpcfg put /pb/pb-1/state '{"status": "RUNNING"}'`,
+	newRunner: func(g *globalOptions) runner { return &writeOptions{g: g, name: "put"} },
+}

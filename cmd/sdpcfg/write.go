@@ -11,11 +11,11 @@ import (
 	"github.com/sdpconfig/sdpconfig/backend"
 )
 
-// writeOptions are the options of create and update, which differ only in
-// what they require of the key.
+// writeOptions are the options of create, update and put, which differ
+// only in what they require of the key.
 type writeOptions struct {
 	g      *globalOptions
-	name   string // "create" or "update"
+	name   string // "create", "update" or "put"
 	flags  valueFlags
 	path   string
 	arg    string // VALUE or "-"
@@ -61,6 +61,13 @@ func (o *writeOptions) run(ctx context.Context) error {
 	cctx, cancel := o.g.rpc(ctx)
 	defer cancel()
 	var rev int64
+	if o.name == "put" {
+		res, err := c.Backend().Commit(cctx, backend.Txn{Then: []backend.Op{backend.Put(o.path, o.value, backend.NoLease)}})
+		if err != nil {
+			return opError("put", o.path, err)
+		}
+		return printWrite(o.g, "put", o.path, res.Revision)
+	}
 	if o.create {
 		rev, err = c.Backend().Create(cctx, o.path, o.value, backend.NoLease)
 		if err != nil {
