@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -49,4 +50,17 @@ func TestNothingThereExitsNotFound(t *testing.T) {
 	assert.Equal(t, h.ok("export", "/a"), "{\n  \"/a\": 1\n}\n")
 	empty := newHarness(t)
 	assert.Equal(t, empty.ok("ls", "/"), "")
+}
+
+// import checks values on typed paths as create does: nothing is written
+// when one is not a JSON object, unless --raw.
+func TestImportChecksTypedPaths(t *testing.T) {
+	h := newHarness(t)
+	file := t.TempDir() + "/tree.json"
+	assert.NilError(t, os.WriteFile(file, []byte("{\n  \"/notes/a\": \"text\",\n  \"/pb/x\": \"not json\"\n}\n"), 0o600))
+	wantError(t, h.run("create", "/pb/x", "not json"), exitUsage, "/pb/x", "--raw")
+	wantError(t, h.run("import", file), exitUsage, "line 3", "/pb/x is not a JSON object", "--raw", "nothing was written")
+	assert.Equal(t, h.run("get", "/notes/a").code, exitNotFound)
+	assert.Equal(t, h.run("import", "--raw", file).code, 0)
+	assert.Equal(t, h.ok("get", "/pb/x"), "not json\n")
 }

@@ -17,29 +17,10 @@ import (
 )
 
 var demoCommand = &command{
-	name:  "demo",
-	args:  "",
-	short: "a short tour of sdpconfig on an embedded etcd",
-	long: `
-Runs a tour of sdpconfig in a few seconds, then exits by itself:
-
-  1. store    starts an embedded etcd in a temporary directory, unless a
-              store is configured (--endpoints, SDP_CONFIG_ENDPOINTS,
-              SDP_CONFIG_HOST or SDP_CONFIG_PORT, or --backend memory)
-  2. sample   writes sample configuration as ska-sdp-config lays it out: an
-              execution block and processing blocks (/eb/ID, /pb/ID) with
-              their state sub-keys (/pb/ID/state), in one transaction
-  3. watch    starts a caching watcher loop (Config.Watcher) that reads
-              the blocks' states and prints what changed, then sleeps
-              until a key it read changes
-  4. changes  moves the processing blocks through their states, one
-              transaction per change, while the watcher reports them
-  5. summary  waits until the watcher has seen the last change, then
-              prints what happened (and, on a configured store, deletes
-              the sample keys unless --keep is given)
-
-Nothing needs to be set up: 'go run ./cmd/sdpcfg demo' works on a fresh
-machine.`,
+	name:      "demo",
+	args:      "",
+	short:     "a short tour of sdpconfig on an embedded etcd",
+	long:      demoHelp(),
 	newRunner: func(g *globalOptions) runner { return &demoOptions{g: g} },
 }
 
@@ -86,29 +67,67 @@ type demoRun struct {
 // demoStep is one step of the demo. Later features add steps (controllers)
 // to demoSteps.
 type demoStep struct {
-	name string
-	run  func(d *demoRun, ctx context.Context) error
+	name  string
+	shows string // one sentence: what the step shows, for the help and the output
+	run   func(d *demoRun, ctx context.Context) error
 }
 
 // demoSteps returns the steps of the demo, in order.
 func demoSteps() []demoStep {
 	return []demoStep{
-		{"store", (*demoRun).openStore},
-		{"sample", (*demoRun).writeSample},
-		{"watch", (*demoRun).startWatch},
-		{"changes", (*demoRun).makeChanges},
-		{"sync", (*demoRun).demoSync},
-		{"netobj", (*demoRun).demoNetobj},
-		{"topology", (*demoRun).demoTopology},
-		{"summary", (*demoRun).summary},
+		{"store", "An etcd to run on: an embedded one in a temporary directory, unless a store is configured (--endpoints, SDP_CONFIG_ENDPOINTS, SDP_CONFIG_HOST or SDP_CONFIG_PORT, or --backend memory).", (*demoRun).openStore},
+		{"sample", "Sample configuration as ska-sdp-config lays it out, written in one transaction: an execution block and processing blocks (/eb/ID, /pb/ID) with their state sub-keys (/pb/ID/state).", (*demoRun).writeSample},
+		{"watch", "A caching watcher loop (Config.Watcher) that reads the blocks' states, prints what changed, and sleeps until a key it read changes.", (*demoRun).startWatch},
+		{"changes", "The processing blocks moved through their states, one transaction per change, each reported by the watcher.", (*demoRun).makeChanges},
+		{"sync", "The data-sync controller converging two sources held in the store, the Daphne and Desire databases of the synchronizer framework's demo, by the five mappings of a spec.", (*demoRun).demoSync},
+		{"netobj", "The network-object controller applying a host's desired bridge, veth, address and route in dependency order and repairing drift, on a simulated (in-memory) driver that touches no real interface; for real, run netobj.Controller with netlinkdriver.New as root (see docs/netobj.md).", (*demoRun).demoNetobj},
+		{"topology", "The topology controller: an agent heartbeating on a lease, and a master pushing a topology that the agent reports applied.", (*demoRun).demoTopology},
+		{"summary", "What the watcher saw and where its reads came from; on a configured store the sample keys are deleted unless --keep is given.", (*demoRun).summary},
 	}
+}
+
+// demoHelp is the help of demo, listing its steps as demoSteps has them.
+func demoHelp() string {
+	var b strings.Builder
+	steps := demoSteps()
+	fmt.Fprintf(&b, "\nRuns a tour of sdpconfig in %d steps, in a few seconds, then exits by\nitself:\n\n", len(steps))
+	for i, s := range steps {
+		fmt.Fprintf(&b, "  %d. %-9s %s\n", i+1, s.name, wrap(s.shows, 60, "               "))
+	}
+	b.WriteString(`
+Nothing needs to be set up: 'go run ./cmd/sdpcfg demo' works on a fresh
+machine. The first 'go run' compiles etcd into sdpcfg, which takes minutes
+on a small machine; 'go install ./cmd/sdpcfg' once, then 'sdpcfg demo',
+starts in a second.`)
+	return b.String()
+}
+
+// wrap breaks text into lines of at most width characters, indenting the
+// lines after the first with indent.
+func wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteString("\n" + indent)
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 func (o *demoOptions) run(ctx context.Context) error {
 	d := &demoRun{o: o, out: &lineWriter{w: o.g.env.out}, start: time.Now(), runID: fmt.Sprintf("%04x", rand.IntN(0x10000))}
 	defer d.close()
 	for i, s := range demoSteps() {
-		d.out.printf("\n== %d. %s\n", i+1, s.name)
+		d.out.printf("\n== %d. %s\n%s\n", i+1, s.name, wrap(s.shows, 76, ""))
 		if err := s.run(d, ctx); err != nil {
 			if ctx.Err() != nil {
 				d.out.printf("interrupted\n")

@@ -13,11 +13,22 @@ import (
 	"github.com/sdpconfig/sdpconfig/config"
 )
 
+// The help of demo lists every step the demo runs, with what it shows.
+func TestDemoHelpListsEveryStep(t *testing.T) {
+	h := newHarness(t)
+	help := h.ok("demo", "--help")
+	steps := demoSteps()
+	assert.Assert(t, strings.Contains(help, fmt.Sprintf("in %d steps", len(steps))), help)
+	for i, s := range steps {
+		assert.Assert(t, strings.Contains(help, fmt.Sprintf("  %d. %-9s %s", i+1, s.name, strings.Fields(s.shows)[0])), "step %s:\n%s", s.name, help)
+	}
+}
+
 // checkDemoOutput checks what every demo prints, whatever its store.
 func checkDemoOutput(t *testing.T, out string, blocks int) {
 	t.Helper()
 	for i, step := range demoSteps() {
-		assert.Assert(t, strings.Contains(out, "== "+string(rune('1'+i))+". "+step.name+"\n"), "step %s missing:\n%s", step.name, out)
+		assert.Assert(t, strings.Contains(out, "== "+string(rune('1'+i))+". "+step.name+"\n"+wrap(step.shows, 76, "")+"\n"), "step %s or what it shows missing:\n%s", step.name, out)
 	}
 	assert.Assert(t, strings.Contains(out, `"script": {`), out)
 	writer := regexp.MustCompile(`writer:  (\S+) \S+ -> (\S+) \(revision (\d+)\)`).FindAllStringSubmatch(out, -1)

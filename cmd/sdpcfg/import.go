@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -26,7 +27,9 @@ creating or overwriting it. The file is what export writes: one JSON object
 (or YAML mapping) whose keys are paths and whose values are strings, stored
 as is, or other JSON values, stored as ska-sdp-config writes JSON (sorted
 keys, 2-space indent). The format is taken from the extension (.json, .yaml,
-.yml), else from the content, or from --format.
+.yml), else from the content, or from --format. As create, import refuses a
+value on a typed path (/pb/ID, /eb/ID, ...) that is not a JSON object,
+unless --raw; a JSON object held in a string is written byte for byte.
 
 The whole file is read and checked first: a syntax error, a duplicate or an
 invalid path is reported with its line, and nothing is written. The keys
@@ -49,12 +52,14 @@ Examples:
 type importOptions struct {
 	g       *globalOptions
 	format  string
+	raw     bool
 	name    string // the file name, "-" for stdin
 	entries []entry
 }
 
 func (o *importOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.format, "format", "", "the file's format: json or yaml (default: from the extension or content)")
+	fs.BoolVar(&o.raw, "raw", false, "write values on typed paths such as /pb/ID even if they are not JSON objects")
 }
 
 func (o *importOptions) complete(args []string) error {
@@ -87,6 +92,26 @@ func (o *importOptions) validate() error {
 	}
 	if o.entries, err = readTree(data, format); err != nil {
 		return usagef("import %s: %v; nothing was written", o.displayName(), err)
+	}
+	if !o.raw {
+		for _, e := range o.entries {
+			if err := checkTyped(e.path, e.value); err != nil {
+				return usagef("import %s: line %d: %v, or pass --raw to write it as is; nothing was written", o.displayName(), e.line, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkTyped fails for a value on a typed path (/pb/ID, ...) that is not
+// a JSON object, as create refuses it; any JSON object passes, as written.
+func checkTyped(path, value string) error {
+	if !isTyped(path) {
+		return nil
+	}
+	v, err := parseJSON(value)
+	if _, ok := v.(map[string]any); err != nil || !ok {
+		return fmt.Errorf("value for %s is not a JSON object (/%s values are JSON objects): fix it", path, strings.Split(path, "/")[1])
 	}
 	return nil
 }

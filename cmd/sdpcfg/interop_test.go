@@ -54,7 +54,12 @@ func TestInteropWithDebianEtcd(t *testing.T) {
 	tree := b.ok("export", "/pb")
 	b.ok("delete", "-R", "--yes", "/pb")
 	assert.Equal(t, d.Etcdctl(t, "get", "--prefix", "2/pb/"), "")
+	// /pb/y holds text, not JSON: import refuses it on a typed path, as
+	// create does, unless --raw.
 	r := b.runIn(tree, "import", "-")
+	assert.Equal(t, r.code, exitUsage, r.err)
+	assert.Assert(t, strings.Contains(r.err, "/pb/y is not a JSON object"), r.err)
+	r = b.runIn(tree, "import", "--raw", "-")
 	assert.Equal(t, r.code, 0, r.err)
 	assert.Equal(t, b.ok("export", "/pb"), tree)
 	assert.Equal(t, d.Etcdctl(t, "get", "--print-value-only", "2/pb/y"), "changed\n")
