@@ -168,7 +168,11 @@ func (o *editOptions) run(ctx context.Context) error {
 	}
 	if !res.Succeeded {
 		keep = true
-		return fmt.Errorf("edit %s: the key %w after revision %d, while you edited it; nothing written; your edit is kept in %s: run 'sdpcfg edit %s' again", o.path, errConflict, kv.ModRevision, file, o.path)
+		update := "sdpcfg update " + o.path + " - < " + file
+		if isJSON {
+			update = "sdpcfg update --yaml " + o.path + " - < " + file
+		}
+		return fmt.Errorf("edit %s: the key %w after revision %d, while you edited it; nothing written; your edit is kept in %s: run 'sdpcfg edit %s' again, or '%s' to write it over the new value", o.path, errConflict, kv.ModRevision, file, o.path, update)
 	}
 	return printWrite(o.g, "updated", o.path, res.Revision)
 }

@@ -117,9 +117,17 @@ func TestEditConflictWritesNothing(t *testing.T) {
 	wantError(t, r, exitConflict, "edit /pb/x: the key was changed or deleted by someone else after revision 2", "nothing written", "sdpcfg edit /pb/x' again")
 	v, _ := h.value("/pb/x")
 	assert.Equal(t, v, `{"other": true}`)
-	b, err := os.ReadFile(keptFile(t, r.err))
+	kept := keptFile(t, r.err)
+	b, err := os.ReadFile(kept)
 	assert.NilError(t, err)
 	assert.Assert(t, strings.Contains(string(b), "a: 2"))
+
+	// The kept file can be fed back to update, as the message says.
+	assert.Assert(t, strings.Contains(r.err, "sdpcfg update --yaml /pb/x - < "+kept), r.err)
+	h.b = h.mem
+	h.ok("update", "--yaml", "/pb/x", string(b))
+	v, _ = h.value("/pb/x")
+	assert.Equal(t, v, "{\n  \"a\": 2\n}")
 }
 
 func TestEditKeepsTheLease(t *testing.T) {

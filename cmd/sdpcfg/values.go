@@ -45,16 +45,25 @@ func contains(list []string, s string) bool {
 // valueFlags are the flags of the commands that write a value.
 type valueFlags struct {
 	json bool // --json: the value must be JSON; store it in ska-sdp-config form
+	yaml bool // --yaml: the value is YAML (as edit shows it); store it as JSON
 	raw  bool // --raw: store the value as given, even on a typed path
 }
 
 // prepare checks value for path and returns what to store. A typed path
 // (see isTyped) or --json requires valid JSON (an object on a typed path),
 // stored as ska-sdp-config writes it (config.Marshal: sorted keys, 2-space
-// indent); --raw stores any UTF-8 text as is.
+// indent); --raw stores any UTF-8 text as is; --yaml reads YAML, as edit
+// shows JSON, and then checks and stores it as JSON.
 func (f valueFlags) prepare(path, value string) (string, error) {
 	if err := backend.ValidateValue(path, value); err != nil {
 		return "", err
+	}
+	if f.yaml {
+		j, err := fromYAML([]byte(value), nil)
+		if err != nil {
+			return "", usagef("value for %s: %v", path, err)
+		}
+		value, f.json = j, true
 	}
 	if f.raw || (!f.json && !isTyped(path)) {
 		return value, nil

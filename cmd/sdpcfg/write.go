@@ -25,6 +25,7 @@ type writeOptions struct {
 
 func (o *writeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.flags.json, "json", false, "the value must be JSON; store it as ska-sdp-config writes JSON (sorted keys, 2-space indent)")
+	fs.BoolVar(&o.flags.yaml, "yaml", false, "the value is YAML, as edit shows JSON (a file edit kept, for instance); store it as JSON")
 	fs.BoolVar(&o.flags.raw, "raw", false, "store the value as given, even on a typed path such as /pb/ID")
 }
 
@@ -41,8 +42,8 @@ func (o *writeOptions) complete(args []string) error {
 }
 
 func (o *writeOptions) validate() error {
-	if o.flags.json && o.flags.raw {
-		return usagef("%s: --json and --raw exclude each other", o.name)
+	if n := btoi(o.flags.json) + btoi(o.flags.yaml) + btoi(o.flags.raw); n > 1 {
+		return usagef("%s: --json, --yaml and --raw exclude each other", o.name)
 	}
 	v, err := readValue(o.g.env.in, o.arg)
 	if err != nil {
@@ -105,4 +106,11 @@ func printWrite(g *globalOptions, action, path string, rev int64) error {
 		fmt.Fprintf(w, "%s %s at revision %d\n", action, path, rev)
 	})
 	return p.end()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -50,7 +50,7 @@ func TestCreateAndUpdateErrors(t *testing.T) {
 	wantError(t, h.run("create", "/pb/pb-2", `[1]`), exitUsage, "value for /pb/pb-2 is not a JSON object")
 	wantError(t, h.run("create", "/eb/eb-1/state", `{} {}`), exitUsage, "text after the JSON value")
 	wantError(t, h.run("create", "--json", "/x", "{\n  \"a\": 1,\n  \"b\" 2\n}"), exitUsage, "--json was given", "line 3, column 7")
-	wantError(t, h.run("create", "--json", "--raw", "/x", "1"), exitUsage, "--json and --raw exclude each other")
+	wantError(t, h.run("create", "--json", "--raw", "/x", "1"), exitUsage, "--json, --yaml and --raw exclude each other")
 	wantError(t, h.runIn("\xff\xfe", "create", "/x", "-"), exitUsage, "not valid UTF-8")
 	wantError(t, h.run("create", "/x"), exitUsage, "want PATH and VALUE")
 	assert.Equal(t, h.revision(), rev, "a failed create or update wrote something")
