@@ -41,7 +41,7 @@ type command struct {
 // commands returns the subcommands in the order help lists them.
 func commands() []*command {
 	return []*command{
-		lsCommand, getCommand, watchCommand,
+		lsCommand, getCommand, watchCommand, historyCommand, diffCommand,
 		createCommand, updateCommand, putCommand, editCommand, deleteCommand,
 		importCommand, exportCommand,
 		serverCommand, demoCommand,

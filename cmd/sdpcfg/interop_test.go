@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,6 +42,13 @@ func TestInteropWithDebianEtcd(t *testing.T) {
 	// Edits, deletes and watches work on the older server too.
 	b.ok("update", "--raw", "/pb/y", "changed")
 	assert.Equal(t, d.Etcdctl(t, "get", "--print-value-only", "2/pb/y"), "changed\n")
+	// history and diff read what etcdctl and sdpcfg wrote, on 3.4 too.
+	hist := b.ok("history", "/pb/y")
+	assert.Assert(t, strings.Contains(hist, "PUT     1        -      from etcdctl\n"), hist)
+	assert.Assert(t, strings.HasSuffix(hist, "PUT     2        -      changed\n"), hist)
+	revs := regexp.MustCompile(`(?m)^(\d+) `).FindAllStringSubmatch(hist, -1)
+	assert.Equal(t, len(revs), 2, hist)
+	assert.Assert(t, strings.HasSuffix(b.ok("diff", "--rev", revs[0][1], "/pb/y"), "@@ -1,1 +1,1 @@\n-from etcdctl\n+changed\n"))
 	eb := b
 	script := filepath.Join(t.TempDir(), "ed.sh")
 	assert.NilError(t, os.WriteFile(script, []byte("#!/bin/sh\nsed -i 's/WAITING/RUNNING/' \"$1\"\n"), 0o700))
