@@ -140,6 +140,34 @@ func TestBinary(t *testing.T) {
 		assert.Assert(t, strings.HasPrefix(b.ok("--help"), "sdpcfg inspects and edits"))
 	})
 
+	t.Run("completion", func(t *testing.T) {
+		b.t = t
+		bash, err := exec.LookPath("bash")
+		if err != nil {
+			t.Skip("bash not installed: cannot run the completion script")
+		}
+		script := filepath.Join(t.TempDir(), "c.sh")
+		assert.NilError(t, os.WriteFile(script, []byte(b.ok("completion", "bash")), 0o600))
+		complete := func(words ...string) string {
+			t.Helper()
+			cmd := exec.Command(bash, "-c", fmt.Sprintf(`source %s; COMP_WORDS=(%s); COMP_CWORD=%d; _sdpcfg; echo "${COMPREPLY[@]}"`,
+				script, strings.Join(words, " "), len(words)-1))
+			cmd.Env = append(append([]string(nil), b.env...), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			assert.NilError(t, err, string(out))
+			return strings.TrimSpace(string(out))
+		}
+		// Key paths from the store, one level at a time.
+		assert.Equal(t, complete("sdpcfg", "get", "/p"), "/pb/")
+		assert.Equal(t, complete("sdpcfg", "get", "/pb/"), "/pb/x /pb/x/")
+		assert.Equal(t, complete("sdpcfg", "rm", "/pb/x/"), "/pb/x/state")
+		assert.Equal(t, complete("sdpcfg", "get", "-o", "j"), "json")
+		assert.Equal(t, complete("sdpcfg", "hist"), "history")
+		for _, shell := range []string{"zsh", "fish"} {
+			assert.Assert(t, b.ok("completion", shell) != "")
+		}
+	})
+
 	t.Run("export-import", func(t *testing.T) {
 		b.t = t
 		for p, v := range trickyValues {

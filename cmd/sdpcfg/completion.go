@@ -16,14 +16,17 @@ var completionCommand *command
 func init() {
 	completionCommand = &command{
 		name:  "completion",
-		args:  "bash",
+		args:  "bash|zsh|fish",
 		short: "print a shell completion script",
 		long: `
-Prints a bash completion script for sdpcfg: commands, their flags and the
-global flags, and key paths (read with 'sdpcfg ls' from the store the
-current settings name). Load it with:
+Prints a completion script for sdpcfg in bash, zsh or fish: commands,
+their flags and the global flags, -o values, and key paths one level at a
+time (read with 'sdpcfg ls' from the store the current settings name:
+/p<TAB> gives /pb/, then its children). Load it with:
 
-  source <(sdpcfg completion bash)`,
+  source <(sdpcfg completion bash)        # bash, in ~/.bashrc
+  source <(sdpcfg completion zsh)         # zsh, in ~/.zshrc
+  sdpcfg completion fish | source         # fish, in config.fish`,
 		newRunner: func(g *globalOptions) runner { return &completionOptions{g: g} },
 	}
 }
@@ -37,7 +40,7 @@ type completionOptions struct {
 func (o *completionOptions) addFlags(*pflag.FlagSet) {}
 
 func (o *completionOptions) complete(args []string) error {
-	if err := wantArgs("completion", args, 1, 1, "a shell: bash"); err != nil {
+	if err := wantArgs("completion", args, 1, 1, "a shell: bash, zsh or fish"); err != nil {
 		return err
 	}
 	o.shell = args[0]
@@ -45,14 +48,64 @@ func (o *completionOptions) complete(args []string) error {
 }
 
 func (o *completionOptions) validate() error {
-	if o.shell != "bash" {
-		return usagef("completion: shell %q is not supported: use bash", o.shell)
+	switch o.shell {
+	case "bash", "zsh", "fish":
+		return nil
 	}
-	return nil
+	return usagef("completion: shell %q is not supported: use bash, zsh or fish", o.shell)
 }
 
 func (o *completionOptions) run(context.Context) error {
+	switch o.shell {
+	case "zsh":
+		// zsh runs bash completion functions through bashcompinit.
+		fmt.Fprintln(o.g.env.out, "autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit")
+		return writeBashCompletion(o.g.env.out)
+	case "fish":
+		return writeFishCompletion(o.g.env.out)
+	}
 	return writeBashCompletion(o.g.env.out)
+}
+
+// writeFishCompletion writes the fish completion script.
+func writeFishCompletion(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString(`# fish completion for sdpcfg; load with: sdpcfg completion fish | source
+function __sdpcfg_paths
+    set -l cur (commandline -ct)
+    string match -q -- '/*' $cur; or return
+    set -l dir (string replace -r '/[^/]*$' '' -- $cur)
+    test -z "$dir"; and set dir /
+    sdpcfg ls $dir 2>/dev/null
+end
+complete -c sdpcfg -f
+complete -c sdpcfg -n '__fish_use_subcommand' -a '(__sdpcfg_paths)'
+complete -c sdpcfg -n 'not __fish_use_subcommand' -a '(__sdpcfg_paths)'
+complete -c sdpcfg -s o -l output -x -a 'table json yaml' -d 'output format'
+`)
+	(&globalOptions{}).flagSet().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "output" {
+			fmt.Fprintf(&b, "complete -c sdpcfg -l %s -d %q\n", f.Name, firstWords(f.Usage))
+		}
+	})
+	for _, c := range commands() {
+		for _, name := range append([]string{c.name}, c.aliases...) {
+			fmt.Fprintf(&b, "complete -c sdpcfg -n '__fish_use_subcommand' -a %s -d %q\n", name, c.short)
+		}
+		ownFlags(c).VisitAll(func(f *pflag.Flag) {
+			fmt.Fprintf(&b, "complete -c sdpcfg -n '__fish_seen_subcommand_from %s' -l %s -d %q\n", strings.Join(append([]string{c.name}, c.aliases...), " "), f.Name, firstWords(f.Usage))
+		})
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// firstWords shortens a flag's usage for a completion menu.
+func firstWords(usage string) string {
+	if i := strings.IndexAny(usage, "(;:"); i > 0 {
+		usage = usage[:i]
+	}
+	return strings.TrimSpace(usage)
 }
 
 // flagNames returns the --long and -short names of the flags of fs.
@@ -74,7 +127,8 @@ func writeBashCompletion(w io.Writer) error {
 	var cases strings.Builder
 	for _, c := range commands() {
 		names = append(names, c.name)
-		fmt.Fprintf(&cases, "    %s) flags=%q ;;\n", c.name, strings.Join(flagNames(ownFlags(c)), " "))
+		names = append(names, c.aliases...)
+		fmt.Fprintf(&cases, "    %s) flags=%q ;;\n", strings.Join(append([]string{c.name}, c.aliases...), "|"), strings.Join(flagNames(ownFlags(c)), " "))
 	}
 	_, err := fmt.Fprintf(w, `# bash completion for sdpcfg; load with: source <(sdpcfg completion bash)
 _sdpcfg() {
@@ -96,11 +150,20 @@ _sdpcfg() {
   local flags=""
   case "$cmd" in
 %s  esac
-  if [[ "$cur" == -* ]]; then
+  local prev="${COMP_WORDS[COMP_CWORD-1]}"
+  if [[ "$prev" == -o || "$prev" == --output ]]; then
+    COMPREPLY=($(compgen -W "table json yaml" -- "$cur"))
+  elif [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$flags %s" -- "$cur"))
   elif [[ "$cur" == /* ]]; then
+    # Key paths, one level at a time: the keys and subtrees (ending in /)
+    # of the level being typed; a subtree takes no space after it, so
+    # that TAB goes on down.
     local dir="${cur%%/*}"
     COMPREPLY=($(sdpcfg ls "${dir:-/}" 2>/dev/null | compgen -W "$(cat)" -- "$cur"))
+    if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == */ ]]; then
+      compopt -o nospace 2>/dev/null
+    fi
   fi
 }
 complete -o default -F _sdpcfg sdpcfg

@@ -80,7 +80,7 @@ func TestCompletionBash(t *testing.T) {
 	h := newHarness(t)
 	script := h.ok("completion", "bash")
 	for _, c := range commands() {
-		assert.Assert(t, strings.Contains(script, " "+c.name+") flags="), c.name)
+		assert.Assert(t, strings.Contains(script, " "+strings.Join(append([]string{c.name}, c.aliases...), "|")+") flags="), c.name)
 	}
 	assert.Assert(t, strings.Contains(script, `ls) flags="--recursive -R --depth --values --rev"`), script)
 	bash, err := exec.LookPath("bash")
