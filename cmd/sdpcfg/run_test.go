@@ -38,7 +38,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--backend", "redis", "get", "/a"}, []string{`--backend "redis"`, `"etcd3" or "memory"`}},
 		{[]string{"--cert", "c.pem", "get", "/a"}, []string{"--key"}},
 		{[]string{"help", "frob"}, []string{`help: unknown command "frob"`}},
-		{[]string{"completion", "fish"}, []string{`shell "fish" is not supported`}},
+		{[]string{"completion", "tcsh"}, []string{`shell "tcsh" is not supported: use bash, zsh or fish`}},
 		{[]string{"version", "extra"}, []string{"version: want no arguments"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
