@@ -55,3 +55,13 @@ func TestDiff(t *testing.T) {
 	assert.Equal(t, h.ok("diff", "--rev", "1", "--rev", "2", "/pb/x"), "--- /pb/x at revision 1\n+++ /pb/x at revision 2\n"+
 		"@@ -0,0 +1,8 @@\n+{\n+  \"a\": 1,\n+  \"b\": [\n+    1,\n+    2\n+  ],\n+  \"c\": \"same\"\n+}\n")
 }
+
+func TestCompact(t *testing.T) {
+	h := newHarness(t)
+	h.put("/a", "1", "/a", "2", "/a", "3")
+	assert.Equal(t, h.ok("compact", "3"), "compacted at revision 3\n")
+	wantError(t, h.run("get", "--rev", "2", "/a"), exitError, "compacted")
+	assert.Equal(t, h.ok("get", "/a"), "3\n")
+	wantError(t, h.run("compact", "0"), exitUsage, `compact: revision "0": want a positive number`)
+	wantError(t, h.run("compact", "99"), exitError, "compact 99", "future")
+}
