@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	yaml2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sdpconfig/sdpconfig/backend"
@@ -205,15 +204,9 @@ func isBlankYAML(b []byte) bool {
 // number equal to the one at the same place in orig keeps orig's text, so
 // that 1.0, shown as 1 in YAML, stays 1.0.
 func fromYAML(edited []byte, orig any) (string, error) {
-	var check any
-	if err := yaml2.UnmarshalStrict(edited, &check); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-		return "", fmt.Errorf("YAML %s", strings.ReplaceAll(msg, "\n  ", "; "))
-	}
-	j, err := yaml.YAMLToJSON(edited)
+	j, err := strictYAMLToJSON(edited)
 	if err != nil {
-		return "", fmt.Errorf("YAML: %w", err)
+		return "", fmt.Errorf("YAML %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.UseNumber()

@@ -38,7 +38,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	yaml2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sdpconfig/sdpconfig/backend"
@@ -168,15 +167,24 @@ func yamlTreeToJSON(data []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty: want a mapping of paths to values")
 	}
-	var m map[string]any
-	if err := yaml2.UnmarshalStrict(data, &m); err != nil {
+	j, err := strictYAMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(j, []byte("{")) {
+		return nil, errors.New("the top level is not a mapping of paths to values")
+	}
+	return j, nil
+}
+
+// strictYAMLToJSON converts YAML to JSON, refusing duplicate keys, with a
+// one-line error ("line 3: key \"a\" already set in map").
+func strictYAMLToJSON(data []byte) ([]byte, error) {
+	j, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
 		return nil, errors.New(strings.ReplaceAll(msg, "\n  ", "; "))
-	}
-	j, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, err
 	}
 	return j, nil
 }

@@ -125,7 +125,7 @@ func TestImportErrorsWriteNothing(t *testing.T) {
 		{"after.json", "{\"/a\": 1}\n{}", []string{"line 2: text after the closing brace"}},
 		{"bad.yaml", "/a: x\n/b: [1\n/c: 2\n", []string{"bad.yaml: line 2: did not find expected ',' or ']'"}},
 		{"dup.yaml", "/a: x\n/b: y\n/a: z\n", []string{`line 3: key "/a" already set in map`}},
-		{"seq.yaml", "- a\n", []string{"line 1: cannot unmarshal !!seq"}},
+		{"seq.yaml", "- a\n", []string{"the top level is not a mapping of paths to values"}},
 		{"path.yaml", "/a: x\nb: y\n", []string{`invalid path "b"`}},
 		{"empty.yaml", "\n", []string{"empty"}},
 		{"infinity.json", `{"/a": 1e999}`, []string{`value of "/a"`, "out of the range"}},
