@@ -78,11 +78,13 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	eps := strings.Join(cfg.Endpoints, ",")
 	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
-	if err := probe(pctx, cfg.Endpoints, cc.TLS, cfg.TLS.CertFile); err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("etcd3: connecting to %s: %w", eps, cerr)
+	if !cfg.NoProbe {
+		if err := probe(pctx, cfg.Endpoints, cc.TLS, cfg.TLS.CertFile); err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("etcd3: connecting to %s: %w", eps, cerr)
+			}
+			return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, backend.ErrUnavailable, oneLine(err))
 		}
-		return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, backend.ErrUnavailable, oneLine(err))
 	}
 	cli, err := clientv3.New(cc)
 	if err != nil {

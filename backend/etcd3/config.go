@@ -77,6 +77,12 @@ type Config struct {
 	// DialOptions are extra gRPC dial options for the etcd client, for
 	// instance a faster reconnect backoff in tests.
 	DialOptions []grpc.DialOption
+
+	// NoProbe skips New's own dial of the endpoints, which names a refused
+	// connection or a certificate problem at once: for DialOptions whose
+	// dialer does not reach the endpoints over TCP (a proxy, an in-memory
+	// listener). New then waits up to DialTimeout, as the etcd client does.
+	NoProbe bool
 }
 
 // TLSConfig says how to secure the connection: either files in PEM form,

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,13 @@ func TestNewNamesTheCertificateProblem(t *testing.T) {
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// NoProbe leaves the dialling to the etcd client: a refused endpoint then
+// fails only after DialTimeout, as "unavailable".
+func TestNewNoProbe(t *testing.T) {
+	addr := refusedAddr(t)
+	_, err := etcd3.New(context.Background(), etcd3.Config{Endpoints: []string{addr}, NoProbe: true, DialTimeout: 200 * time.Millisecond})
+	assert.ErrorIs(t, err, backend.ErrUnavailable)
+	assert.Assert(t, !strings.Contains(err.Error(), "connection refused at"), err)
 }
