@@ -64,3 +64,14 @@ func TestImportChecksTypedPaths(t *testing.T) {
 	assert.Equal(t, h.run("import", "--raw", file).code, 0)
 	assert.Equal(t, h.ok("get", "/pb/x"), "not json\n")
 }
+
+// -q prints nothing for writes that succeed, as ska-sdp's CLI; errors
+// still show.
+func TestQuiet(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{{"-q", "create", "/a", "1"}, {"update", "-q", "/a", "2"}, {"-q", "put", "/b", "3"}, {"-q", "delete", "/b"}} {
+		assert.Equal(t, h.ok(args...), "")
+	}
+	wantError(t, h.run("-q", "create", "/a", "1"), exitConflict, "already exists")
+	assert.Equal(t, h.ok("-q", "get", "/a"), "2\n")
+}

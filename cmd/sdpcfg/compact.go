@@ -57,9 +57,7 @@ func (o *compactOptions) run(ctx context.Context) error {
 	if err := c.Backend().Compact(cctx, o.rev); err != nil {
 		return fmt.Errorf("compact %d: %w", o.rev, err)
 	}
-	p := newPrinter(o.g.output, o.g.env.out, shapeOne)
-	p.print(writeItem{Action: "compacted", Path: "/", Revision: o.rev}, func(w io.Writer) {
+	return o.g.confirm(writeItem{Action: "compacted", Path: "/", Revision: o.rev}, func(w io.Writer) {
 		fmt.Fprintf(w, "compacted at revision %d\n", o.rev)
 	})
-	return p.end()
 }

@@ -96,11 +96,9 @@ func (o *deleteOptions) run(ctx context.Context) error {
 	if err != nil {
 		return opError("delete", o.path, err)
 	}
-	p := newPrinter(o.g.output, o.g.env.out, shapeOne)
-	p.print(writeItem{Action: "deleted", Path: o.path, Revision: res.Revision, Keys: res.Deleted}, func(w io.Writer) {
+	return o.g.confirm(writeItem{Action: "deleted", Path: o.path, Revision: res.Revision, Keys: res.Deleted}, func(w io.Writer) {
 		fmt.Fprintf(w, "deleted %d key(s) at %s at revision %d\n", res.Deleted, o.path, res.Revision)
 	})
-	return p.end()
 }
 
 // count returns the number of keys a recursive delete would delete.

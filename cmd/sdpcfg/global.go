@@ -32,6 +32,7 @@ type globalOptions struct {
 	prefix    string
 	backend   string
 	version   bool
+	quiet     bool
 	cacert    string
 	cert      string
 	key       string
@@ -52,6 +53,7 @@ func (g *globalOptions) flagSet() *pflag.FlagSet {
 	fs.StringVar(&g.user, "user", "", "etcd user; the password comes from SDP_CONFIG_PASSWORD or a prompt (env SDP_CONFIG_USERNAME)")
 	fs.DurationVar(&g.timeout, "timeout", defaultTimeout, "bound on connecting and on each request")
 	fs.StringVarP(&g.output, "output", "o", outTable, "output format: table, json or yaml")
+	fs.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing when a write succeeds (create, update, put, delete, import, compact)")
 	fs.BoolVar(&g.version, "version", false, "print the version of sdpcfg, as 'sdpcfg version' does, and exit")
 	fs.SortFlags = false
 	return fs

@@ -158,11 +158,9 @@ func (o *importOptions) run(ctx context.Context) error {
 		return fmt.Errorf("import %s: %w (%d of %d keys written, every key before %q among them; run the import again to complete it)",
 			o.displayName(), err, res.Keys, len(o.entries), res.FirstUnwritten)
 	}
-	p := newPrinter(o.g.output, o.g.env.out, shapeOne)
-	p.print(res, func(w io.Writer) {
+	return o.g.confirm(res, func(w io.Writer) {
 		fmt.Fprintf(w, "imported %d key(s) from %s in %d transaction(s), at revision %d\n", res.Keys, o.displayName(), res.Transactions, res.Revision)
 	})
-	return p.end()
 }
 
 // importWindow is the number of import commits in flight at once: etcd

@@ -101,10 +101,19 @@ type writeItem struct {
 
 // printWrite reports a write: "created /pb/x at revision 5".
 func printWrite(g *globalOptions, action, path string, rev int64) error {
-	p := newPrinter(g.output, g.env.out, shapeOne)
-	p.print(writeItem{Action: action, Path: path, Revision: rev}, func(w io.Writer) {
+	return g.confirm(writeItem{Action: action, Path: path, Revision: rev}, func(w io.Writer) {
 		fmt.Fprintf(w, "%s %s at revision %d\n", action, path, rev)
 	})
+}
+
+// confirm prints the outcome of a write, item in -o json or yaml and table
+// otherwise; nothing with -q.
+func (g *globalOptions) confirm(item any, table func(io.Writer)) error {
+	if g.quiet {
+		return nil
+	}
+	p := newPrinter(g.output, g.env.out, shapeOne)
+	p.print(item, table)
 	return p.end()
 }
 
