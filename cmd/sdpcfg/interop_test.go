@@ -42,6 +42,8 @@ func TestInteropWithDebianEtcd(t *testing.T) {
 	// Edits, deletes and watches work on the older server too.
 	b.ok("update", "--raw", "/pb/y", "changed")
 	assert.Equal(t, d.Etcdctl(t, "get", "--print-value-only", "2/pb/y"), "changed\n")
+	st := b.ok("endpoint", "status")
+	assert.Assert(t, strings.Contains(st, " 3.4."), st)
 	// history and diff read what etcdctl and sdpcfg wrote, on 3.4 too.
 	hist := b.ok("history", "/pb/y")
 	assert.Assert(t, strings.Contains(hist, "PUT     1        -      from etcdctl\n"), hist)
