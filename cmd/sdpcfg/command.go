@@ -44,7 +44,7 @@ func commands() []*command {
 		lsCommand, getCommand, watchCommand, historyCommand, diffCommand,
 		createCommand, updateCommand, putCommand, editCommand, deleteCommand,
 		importCommand, exportCommand, compactCommand,
-		endpointCommand, serverCommand, demoCommand,
+		leaseCommand, endpointCommand, serverCommand, demoCommand,
 		netobjCommand,
 		syncCommand,
 		topologyCommand,

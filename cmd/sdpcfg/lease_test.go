@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
+)
+
+// lease grant, ls, timetolive and revoke on a real etcd, with a raw client
+// as the peer that attaches a key.
+func TestLease(t *testing.T) {
+	e := sdptest.NewEtcd(t)
+	cli := e.Client(t)
+	h := newHarness(t)
+	real := func(args ...string) result {
+		var out, errOut syncBuffer
+		env := h.env("", &out, &errOut)
+		env.open = config.OpenSettings
+		code := env.run(context.Background(), append([]string{"--endpoints", e.Endpoints()[0]}, args...))
+		return result{code: code, out: out.String(), err: errOut.String()}
+	}
+	r := real("lease", "grant", "60s")
+	assert.Equal(t, r.code, 0, r.err)
+	m := regexp.MustCompile(`^lease ([0-9a-f]+) granted with TTL 1m0s\n$`).FindStringSubmatch(r.out)
+	assert.Assert(t, m != nil, r.out)
+	id := m[1]
+	lid, err := parseHex(id)
+	assert.NilError(t, err)
+	_, err = cli.Put(context.Background(), "2/pb/leased", "v", clientv3.WithLease(clientv3.LeaseID(lid)))
+	assert.NilError(t, err)
+
+	r = real("lease", "ls")
+	assert.Equal(t, r.code, 0, r.err)
+	assert.Assert(t, strings.Contains(r.out, id+"\n"), r.out)
+	r = real("lease", "timetolive", id)
+	assert.Equal(t, r.code, 0, r.err)
+	assert.Assert(t, strings.HasPrefix(r.out, "lease "+id+" granted with TTL 1m0s, remaining "), r.out)
+	assert.Assert(t, strings.HasSuffix(r.out, "; keys /pb/leased\n"), r.out)
+
+	r = real("lease", "revoke", id)
+	assert.Equal(t, r.code, 0, r.err)
+	resp, err := cli.Get(context.Background(), "2/pb/leased")
+	assert.NilError(t, err)
+	assert.Equal(t, len(resp.Kvs), 0, "the key of the revoked lease")
+	r = real("lease", "timetolive", id)
+	assert.Equal(t, r.code, exitError, r.err)
+	assert.Assert(t, strings.Contains(r.err, "lease expired"), r.err)
+
+	wantError(t, h.run("lease", "grant", "0s"), exitUsage, "at least 1s")
+	wantError(t, h.run("lease", "revoke", "zz"), exitUsage, "hexadecimal")
+	wantError(t, h.run("lease", "frob"), exitUsage, `unknown subcommand "frob"`)
+}
+
+func parseHex(s string) (int64, error) { return strconv.ParseInt(s, 16, 64) }
