@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"gotest.tools/v3/assert"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"

@@ -94,5 +94,5 @@ func TestCompletionBash(t *testing.T) {
 	// Complete "sdpcfg l" and "sdpcfg ls --va".
 	b, err = exec.Command(bash, "-c", `source `+f+`; COMP_WORDS=(sdpcfg l); COMP_CWORD=1; _sdpcfg; echo "${COMPREPLY[@]}"; COMP_WORDS=(sdpcfg ls --va); COMP_CWORD=2; _sdpcfg; echo "${COMPREPLY[@]}"`).CombinedOutput()
 	assert.NilError(t, err, string(b))
-	assert.Equal(t, string(b), "ls\n--values\n")
+	assert.Equal(t, string(b), "ls lease\n--values\n")
 }
