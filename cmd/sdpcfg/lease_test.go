@@ -45,6 +45,18 @@ func TestLease(t *testing.T) {
 	assert.Assert(t, strings.HasPrefix(r.out, "lease "+id+" granted with TTL 1m0s, remaining "), r.out)
 	assert.Assert(t, strings.HasSuffix(r.out, "; keys /pb/leased\n"), r.out)
 
+	// keep-alive renews it until interrupted.
+	kctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var kout, kerr syncBuffer
+	kenv := h.env("", &kout, &kerr)
+	kenv.open = config.OpenSettings
+	done := make(chan int, 1)
+	go func() { done <- kenv.run(kctx, []string{"--endpoints", e.Endpoints()[0], "lease", "keep-alive", id}) }()
+	sdptest.WaitFor(t, "a renewal", func() bool { return strings.Contains(kout.String(), "lease "+id+" kept alive with TTL 1m0s\n") })
+	cancel()
+	assert.Equal(t, <-done, 0, kerr.String())
+
 	r = real("lease", "revoke", id)
 	assert.Equal(t, r.code, 0, r.err)
 	resp, err := cli.Get(context.Background(), "2/pb/leased")
