@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -31,15 +32,21 @@ type Unwrapper interface {
 }
 
 // store returns the backend b wraps, through every Unwrapper: the one
-// whose keys transactions on b take turns on.
+// whose keys transactions on b take turns on. It returns nil for a backend
+// whose value cannot key a map (a struct holding a slice, passed by
+// value): transactions on it take no turns, and rely on the back-off.
 func store(b backend.Backend) backend.Backend {
 	for {
 		u, ok := b.(Unwrapper)
 		if !ok {
-			return b
+			break
 		}
 		b = u.Unwrap()
 	}
+	if !reflect.ValueOf(b).Comparable() {
+		return nil
+	}
+	return b
 }
 
 // turns are the queues, by backend and key.

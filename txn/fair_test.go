@@ -85,3 +85,38 @@ func takeTurns(t *testing.T, on func() backend.Backend) {
 	}
 	t.Logf("most attempts of one transaction: %d", worst)
 }
+
+// A backend whose value cannot be a map key (a struct holding a slice)
+// still runs transactions, conflicts included: it just takes no turns.
+func TestUncomparableBackend(t *testing.T) {
+	b := memory.New()
+	defer b.Close()
+	u := uncomparable{Backend: b, tags: []string{"x"}}
+	ctx := context.Background()
+	_, err := b.Create(ctx, "/k", "0", backend.NoLease)
+	assert.NilError(t, err)
+	first := true
+	err = txn.Run(ctx, u, func(t *txn.Txn) error {
+		v, _, err := t.Get("/k")
+		if err != nil {
+			return err
+		}
+		if first {
+			first = false
+			if _, err := b.Update(ctx, "/k", "x"); err != nil {
+				return err
+			}
+		}
+		return t.Put("/k", v+"!")
+	})
+	assert.NilError(t, err)
+	kv, _, err := b.Get(ctx, "/k", 0)
+	assert.NilError(t, err)
+	assert.Equal(t, kv.Value, "x!")
+}
+
+// uncomparable is a backend wrapper passed by value with a slice in it.
+type uncomparable struct {
+	backend.Backend
+	tags []string
+}

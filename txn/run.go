@@ -90,8 +90,10 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 	var bo backoff.BackOff
 	var last *ConflictError
 	var next *seed // the state the next attempt starts from, if any
-	turnsOn := store(b)
-	defer enter(turnsOn)()
+	turnsOn := store(b) // nil: no turns (see store)
+	if turnsOn != nil {
+		defer enter(turnsOn)()
+	}
 	var turn *hold // this transaction's places in its keys' queues (see fair.go)
 	quick := 0     // conflicts retried at once while holding the turn
 	defer func() {
@@ -114,7 +116,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		st.Attempts++
 		t := newTxn(ctx, reader, o.hook, snapshot)
 		t.seed, next = next, nil
-		if turn == nil {
+		if turn == nil && turnsOn != nil {
 			t.queuedAhead = func(c *backend.Txn) bool { return queued(turnsOn, c) }
 		}
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
@@ -137,7 +139,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		if s == nil {
 			refetch = conflict.reads // no state to start from: read it at once
 		}
-		if turn == nil && conflict.commit != nil && len(conflict.commit.If) > 0 {
+		if turn == nil && turnsOn != nil && conflict.commit != nil && len(conflict.commit.If) > 0 {
 			// Wait for the turns of the keys the commit compares: no
 			// back-off while others of this process go first, in order.
 			var waited bool
