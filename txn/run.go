@@ -89,7 +89,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 
 	var bo backoff.BackOff
 	var last *ConflictError
-	var next *seed // the state the next attempt starts from, if any
+	var next *seed      // the state the next attempt starts from, if any
 	turnsOn := store(b) // nil: no turns (see store)
 	if turnsOn != nil {
 		defer enter(turnsOn)()
