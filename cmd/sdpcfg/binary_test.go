@@ -16,7 +16,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"gotest.tools/v3/assert"
 
-	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
@@ -298,7 +297,7 @@ func TestBinaryWrongPassword(t *testing.T) {
 
 func TestImportAdaptsToTheServersTxnLimit(t *testing.T) {
 	e := sdptest.NewEtcd(t, sdptest.WithMaxTxnOps(20))
-	h := newHarness(t)
+	h := newEtcdHarness(t, e.Endpoints()[0])
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; i < 100; i++ {
@@ -308,12 +307,9 @@ func TestImportAdaptsToTheServersTxnLimit(t *testing.T) {
 		fmt.Fprintf(&b, "\"/k/%03d\": \"v%d\"", i, i)
 	}
 	b.WriteString("}")
-	var out, errOut syncBuffer
-	env := h.env(b.String(), &out, &errOut)
-	env.open = config.OpenSettings
-	code := env.run(context.Background(), []string{"--endpoints", e.Endpoints()[0], "import", "-"})
-	assert.Equal(t, code, 0, errOut.String())
-	assert.Assert(t, strings.HasPrefix(out.String(), "imported 100 key(s) from stdin in 7 transaction(s)"), out.String())
+	r := h.runIn(b.String(), "import", "-")
+	assert.Equal(t, r.code, 0, r.err)
+	assert.Assert(t, strings.HasPrefix(r.out, "imported 100 key(s) from stdin in 7 transaction(s)"), r.out)
 	resp, err := e.Client(t).Get(context.Background(), "2/k/", clientv3.WithPrefix())
 	assert.NilError(t, err)
 	assert.Equal(t, len(resp.Kvs), 100)

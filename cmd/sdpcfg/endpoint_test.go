@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
 
-	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
@@ -16,22 +14,15 @@ import (
 // answer makes health exit 1.
 func TestEndpoint(t *testing.T) {
 	e := sdptest.NewEtcd(t)
-	h := newHarness(t)
-	real := func(args ...string) result {
-		var out, errOut syncBuffer
-		env := h.env("", &out, &errOut)
-		env.open = config.OpenSettings
-		code := env.run(context.Background(), append([]string{"--endpoints", e.Endpoints()[0]}, args...))
-		return result{code: code, out: out.String(), err: errOut.String()}
-	}
-	r := real("endpoint", "status")
+	h := newEtcdHarness(t, e.Endpoints()[0])
+	r := h.run("endpoint", "status")
 	assert.Equal(t, r.code, 0, r.err)
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
 	assert.Equal(t, len(lines), 2, r.out)
 	assert.Assert(t, strings.HasPrefix(lines[0], "ENDPOINT "), r.out)
 	assert.Assert(t, strings.Contains(lines[1], " true "), "a single member leads: %s", r.out)
 
-	r = real("-o", "json", "endpoint", "health")
+	r = h.run("-o", "json", "endpoint", "health")
 	assert.Equal(t, r.code, 0, r.err)
 	var items []endpointItem
 	assert.NilError(t, json.Unmarshal([]byte(r.out), &items))
@@ -41,7 +32,7 @@ func TestEndpoint(t *testing.T) {
 
 	// One endpoint of two does not answer: health says which, and fails.
 	dead := freePort(t)
-	r = real("--endpoints", dead, "endpoint", "health")
+	r = h.run("--endpoints", e.Endpoints()[0], "--endpoints", dead, "endpoint", "health")
 	assert.Equal(t, r.code, exitError, r.err)
 	assert.Assert(t, strings.Contains(r.out, e.Endpoints()[0]+" is healthy"), r.out)
 	assert.Assert(t, strings.Contains(r.out, dead+" is unhealthy"), r.out)

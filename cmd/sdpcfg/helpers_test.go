@@ -22,6 +22,7 @@ type harness struct {
 	mem      *memory.Backend
 	b        backend.Backend // what the commands get: mem, or a wrapper
 	vars     map[string]string
+	real     bool   // commands open the store their settings name (config.OpenSettings), not b
 	terminal bool   // stdin and stderr are terminals
 	password string // what the fake terminal types at a password prompt
 
@@ -36,6 +37,18 @@ func newHarness(t *testing.T, opts ...memory.Option) *harness {
 	mem := memory.New(opts...)
 	t.Cleanup(func() { mem.Close() })
 	return &harness{t: t, mem: mem, b: mem, vars: map[string]string{}}
+}
+
+// newEtcdHarness returns a harness whose commands connect for real to the
+// etcd at endpoint (SDP_CONFIG_ENDPOINTS), or to what their flags name.
+func newEtcdHarness(t *testing.T, endpoint string) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.real = true
+	if endpoint != "" {
+		h.vars[config.EnvEndpoints] = endpoint
+	}
+	return h
 }
 
 // result is the outcome of one run.
@@ -53,6 +66,9 @@ func (h *harness) env(stdin string, out, errOut *syncBuffer) *env {
 		h.settings = append(h.settings, s)
 		h.mu.Unlock()
 		return config.New(h.b, config.Options{Prefix: s.Prefix}), nil
+	}
+	if h.real {
+		e.open = config.OpenSettings
 	}
 	e.isTerminal = func(any) bool { return h.terminal }
 	e.readPassword = func(context.Context, any) (string, error) {

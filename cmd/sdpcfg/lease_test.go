@@ -10,7 +10,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"gotest.tools/v3/assert"
 
-	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
@@ -19,15 +18,8 @@ import (
 func TestLease(t *testing.T) {
 	e := sdptest.NewEtcd(t)
 	cli := e.Client(t)
-	h := newHarness(t)
-	real := func(args ...string) result {
-		var out, errOut syncBuffer
-		env := h.env("", &out, &errOut)
-		env.open = config.OpenSettings
-		code := env.run(context.Background(), append([]string{"--endpoints", e.Endpoints()[0]}, args...))
-		return result{code: code, out: out.String(), err: errOut.String()}
-	}
-	r := real("lease", "grant", "60s")
+	h := newEtcdHarness(t, e.Endpoints()[0])
+	r := h.run("lease", "grant", "60s")
 	assert.Equal(t, r.code, 0, r.err)
 	m := regexp.MustCompile(`^lease ([0-9a-f]+) granted with TTL 1m0s\n$`).FindStringSubmatch(r.out)
 	assert.Assert(t, m != nil, r.out)
@@ -37,10 +29,10 @@ func TestLease(t *testing.T) {
 	_, err = cli.Put(context.Background(), "2/pb/leased", "v", clientv3.WithLease(clientv3.LeaseID(lid)))
 	assert.NilError(t, err)
 
-	r = real("lease", "ls")
+	r = h.run("lease", "ls")
 	assert.Equal(t, r.code, 0, r.err)
 	assert.Assert(t, strings.Contains(r.out, id+"\n"), r.out)
-	r = real("lease", "timetolive", id)
+	r = h.run("lease", "timetolive", id)
 	assert.Equal(t, r.code, 0, r.err)
 	assert.Assert(t, strings.HasPrefix(r.out, "lease "+id+" granted with TTL 1m0s, remaining "), r.out)
 	assert.Assert(t, strings.HasSuffix(r.out, "; keys /pb/leased\n"), r.out)
@@ -49,20 +41,18 @@ func TestLease(t *testing.T) {
 	kctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var kout, kerr syncBuffer
-	kenv := h.env("", &kout, &kerr)
-	kenv.open = config.OpenSettings
 	done := make(chan int, 1)
-	go func() { done <- kenv.run(kctx, []string{"--endpoints", e.Endpoints()[0], "lease", "keep-alive", id}) }()
+	go func() { done <- h.env("", &kout, &kerr).run(kctx, []string{"lease", "keep-alive", id}) }()
 	sdptest.WaitFor(t, "a renewal", func() bool { return strings.Contains(kout.String(), "lease "+id+" kept alive with TTL 1m0s\n") })
 	cancel()
 	assert.Equal(t, <-done, 0, kerr.String())
 
-	r = real("lease", "revoke", id)
+	r = h.run("lease", "revoke", id)
 	assert.Equal(t, r.code, 0, r.err)
 	resp, err := cli.Get(context.Background(), "2/pb/leased")
 	assert.NilError(t, err)
 	assert.Equal(t, len(resp.Kvs), 0, "the key of the revoked lease")
-	r = real("lease", "timetolive", id)
+	r = h.run("lease", "timetolive", id)
 	assert.Equal(t, r.code, exitError, r.err)
 	assert.Assert(t, strings.Contains(r.err, "lease expired"), r.err)
 

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/sdpconfig/sdpconfig/backend"
-	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
@@ -14,20 +12,13 @@ import (
 // how large it is and what the limit is, not a raw gRPC status.
 func TestValueOverTheServersLimit(t *testing.T) {
 	e := sdptest.NewEtcd(t)
-	h := newHarness(t)
-	real := func(stdin string, args ...string) result {
-		var out, errOut syncBuffer
-		env := h.env(stdin, &out, &errOut)
-		env.open = config.OpenSettings
-		code := env.run(context.Background(), append([]string{"--endpoints", e.Endpoints()[0]}, args...))
-		return result{code: code, out: out.String(), err: errOut.String()}
-	}
+	h := newEtcdHarness(t, e.Endpoints()[0])
 	for _, size := range []int{2 << 20, 1600 << 10} { // over gRPC's 2 MiB, and over etcd's 1.5 MiB only
 		big := `"` + strings.Repeat("x", size) + `"`
-		r := real("", "create", "/x", big)
+		r := h.run("create", "/x", big)
 		wantError(t, r, exitError, "value of /x is "+backend.FormatBytes(len(big)), "over the server's request limit", "1.5 MiB")
-		r = real("", "create", "/y", "{}")
-		wantError(t, real("", "update", "/y", big), exitError, "value of /y is "+backend.FormatBytes(len(big)))
+		r = h.run("create", "/y", "{}")
+		wantError(t, h.run("update", "/y", big), exitError, "value of /y is "+backend.FormatBytes(len(big)))
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,8 +19,6 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"gotest.tools/v3/assert"
-
-	"github.com/sdpconfig/sdpconfig/config"
 )
 
 // testCA is a certificate authority for TLS tests.
@@ -108,30 +105,23 @@ func TestTLS(t *testing.T) {
 	cliCert, cliKey := ca.issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
 	addr := startTLSEtcd(t, ca, srvCert, srvKey)
 
-	h := newHarness(t)
-	real := func(args ...string) result {
-		var out, errOut syncBuffer
-		e := h.env("", &out, &errOut)
-		e.open = config.OpenSettings
-		code := e.run(context.Background(), args)
-		return result{code: code, out: out.String(), err: errOut.String()}
-	}
+	h := newEtcdHarness(t, "")
 	good := []string{"--endpoints", "https://" + addr, "--cacert", ca.file, "--cert", cliCert, "--key", cliKey, "--timeout", "2s"}
-	r := real(append(good, "create", "/a", "1")...)
+	r := h.run(append(good, "create", "/a", "1")...)
 	assert.Equal(t, r.code, 0, r.err)
-	r = real(append(good, "get", "/a")...)
+	r = h.run(append(good, "get", "/a")...)
 	assert.Equal(t, r.out, "1\n", r.err)
 
 	// The server's certificate is not signed by the CA we trust.
-	r = real("--endpoints", addr, "--cacert", other.file, "--cert", cliCert, "--key", cliKey, "--timeout", "2s", "get", "/a")
+	r = h.run("--endpoints", addr, "--cacert", other.file, "--cert", cliCert, "--key", cliKey, "--timeout", "2s", "get", "/a")
 	t.Log(r.err)
 	wantError(t, r, exitError, "TLS with etcd at https://"+addr+" failed", "certificate signed by unknown authority", "--cacert")
 	// No client certificate: the server rejects us.
-	r = real("--endpoints", addr, "--cacert", ca.file, "--timeout", "2s", "get", "/a")
+	r = h.run("--endpoints", addr, "--cacert", ca.file, "--timeout", "2s", "get", "/a")
 	t.Log(r.err)
 	wantError(t, r, exitError, "TLS with etcd at https://"+addr+" failed", "the server refused the client certificate", "--cert")
 	// A certificate file that does not exist.
-	r = real("--endpoints", addr, "--cacert", filepath.Join(dir, "nope.pem"), "--timeout", "2s", "get", "/a")
+	r = h.run("--endpoints", addr, "--cacert", filepath.Join(dir, "nope.pem"), "--timeout", "2s", "get", "/a")
 	t.Log(r.err)
 	wantError(t, r, exitError, "nope.pem")
 }
