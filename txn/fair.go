@@ -96,18 +96,19 @@ var running = struct {
 	n map[backend.Backend]int
 }{n: map[backend.Backend]int{}}
 
-// enter counts one more Run in progress on b; the caller calls the
-// function returned when Run returns.
-func enter(b backend.Backend) (leave func()) {
+// enter counts one more Run in progress on b; leave, when it returns.
+func enter(b backend.Backend) {
 	running.Lock()
 	running.n[b]++
 	running.Unlock()
-	return func() {
-		running.Lock()
-		defer running.Unlock()
-		if running.n[b]--; running.n[b] == 0 {
-			delete(running.n, b)
-		}
+}
+
+// leave counts one Run fewer in progress on b.
+func leave(b backend.Backend) {
+	running.Lock()
+	defer running.Unlock()
+	if running.n[b]--; running.n[b] == 0 {
+		delete(running.n, b)
 	}
 }
 
@@ -129,15 +130,15 @@ func turnPaths(c *backend.Txn) []string {
 	return slices.Compact(paths)
 }
 
-// queued reports whether a path that c compares has a queue of b (some
+// queued reports whether a path that cmps compare has a queue of b (some
 // transaction waits for its turn there).
-func queued(b backend.Backend, c *backend.Txn) bool {
+func queued(b backend.Backend, cmps []backend.Compare) bool {
 	turns.Lock()
 	defer turns.Unlock()
 	if len(turns.q) == 0 {
 		return false
 	}
-	for _, cmp := range c.If {
+	for _, cmp := range cmps {
 		if turns.q[turnKey{b, cmp.Range.Path}] != nil {
 			return true
 		}

@@ -92,7 +92,8 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 	var next *seed      // the state the next attempt starts from, if any
 	turnsOn := store(b) // nil: no turns (see store)
 	if turnsOn != nil {
-		defer enter(turnsOn)()
+		enter(turnsOn)
+		defer leave(turnsOn)
 	}
 	var turn *hold // this transaction's places in its keys' queues (see fair.go)
 	quick := 0     // conflicts retried at once while holding the turn
@@ -117,7 +118,7 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		t := newTxn(ctx, reader, o.hook, snapshot)
 		t.seed, next = next, nil
 		if turn == nil && turnsOn != nil {
-			t.queuedAhead = func(c *backend.Txn) bool { return queued(turnsOn, c) }
+			t.queuedAhead = func(cmps []backend.Compare) bool { return queued(turnsOn, cmps) }
 		}
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
 		if err != nil {
@@ -222,7 +223,7 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 	if cr != nil {
 		reads = t.gotKeys()
 	}
-	if t.queuedAhead != nil && t.queuedAhead(&c) {
+	if t.queuedAhead != nil && t.queuedAhead(c.If) {
 		// Others of this process wait for their turn on a key this
 		// commit compares: queue behind them instead of committing ahead.
 		return 0, &ConflictError{Revision: t.rev, commit: &c, reads: reads, deferred: true}, nil, nil

@@ -32,7 +32,7 @@ type Txn struct {
 	onCommit []func()
 	// queuedAhead, if set, reports whether a commit with these compares
 	// should wait for its turns instead (see fair.go).
-	queuedAhead func(c *backend.Txn) bool
+	queuedAhead func(cmps []backend.Compare) bool
 }
 
 func newTxn(ctx context.Context, r Reader, hook func(backend.Range), rev int64) *Txn {
