@@ -23,13 +23,19 @@ level shown, ending with "/" ("/pb/pb-1/" when /pb/pb-1/state exists), as
 ls shows directories. With --values each key is shown with its value (on
 one line in the table output).
 
+As etcdctl's get does, --keys-only prints paths only (in -o json a list of
+strings), --print-value-only prints each key's value as stored, ending
+with a newline, and no subtree entries; --limit N stops after N entries
+and says on stderr when there were more.
+
 Large trees are read in pages of 1000 keys, all at one revision, and
 printed as they come: memory does not grow with the tree.
 
 Examples:
   sdpcfg ls /pb
   sdpcfg ls -R --values /pb/pb-1
-  sdpcfg ls -R -o json /`,
+  sdpcfg ls -R -o json /
+  sdpcfg ls -R --print-value-only --limit 10 /pb`,
 	newRunner: func(g *globalOptions) runner { return &lsOptions{g: g} },
 }
 
@@ -40,6 +46,9 @@ type lsOptions struct {
 	depth     int
 	values    bool
 	rev       int64
+	keysOnly  bool
+	valueOnly bool
+	limit     int
 
 	path string
 }
@@ -49,6 +58,9 @@ func (o *lsOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.depth, "depth", 1, "list down to this many levels below PATH")
 	fs.BoolVar(&o.values, "values", false, "show values too")
 	fs.Int64Var(&o.rev, "rev", 0, "list the store as it was at this revision (0: now)")
+	fs.BoolVar(&o.keysOnly, "keys-only", false, "print paths only")
+	fs.BoolVar(&o.valueOnly, "print-value-only", false, "print values only, as stored")
+	fs.IntVar(&o.limit, "limit", 0, "stop after this many entries (0: no limit)")
 }
 
 func (o *lsOptions) complete(args []string) error {
@@ -70,7 +82,10 @@ func (o *lsOptions) validate() error {
 	if o.rev < 0 {
 		return usagef("ls: --rev %d: must not be negative", o.rev)
 	}
-	return nil
+	if o.limit < 0 {
+		return usagef("ls: --limit %d: must not be negative (0: no limit)", o.limit)
+	}
+	return checkOutputFlags("ls", o.g, o.keysOnly, o.valueOnly, o.values)
 }
 
 func (o *lsOptions) run(ctx context.Context) error {
@@ -80,18 +95,34 @@ func (o *lsOptions) run(ctx context.Context) error {
 	}
 	defer c.Close()
 	p := newPrinter(o.g.output, o.g.env.out, shapeList)
-	w := walk{b: c.Backend(), g: o.g, path: o.path, depth: o.depth, dirs: true, values: o.values, rev: o.rev}
+	values := o.values || o.valueOnly
+	w := walk{b: c.Backend(), g: o.g, path: o.path, depth: o.depth, dirs: !o.valueOnly, values: values, rev: o.rev}
+	shown := 0
 	rev, n, err := w.run(ctx, func(kv backend.KeyValue, dir bool) error {
-		it := newKVItem(kv, o.values && !dir)
+		if o.limit > 0 && shown == o.limit {
+			return errLimit
+		}
+		shown++
+		switch {
+		case o.valueOnly:
+			return p.print(nil, func(w io.Writer) { writeValue(w, kv.Value) })
+		case o.keysOnly:
+			return p.print(kv.Path, func(w io.Writer) { fmt.Fprintln(w, kv.Path) })
+		}
+		it := newKVItem(kv, values && !dir)
 		it.Dir = dir
 		return p.print(it, func(w io.Writer) {
-			if o.values && !dir {
+			if values && !dir {
 				fmt.Fprintf(w, "%s  %s\n", kv.Path, oneLine(kv.Value))
 			} else {
 				fmt.Fprintln(w, kv.Path)
 			}
 		})
 	})
+	if errors.Is(err, errLimit) {
+		err = nil
+		defer fmt.Fprintf(o.g.env.errOut, "ls %s: showing the first %d entries; there are more (raise --limit)\n", o.path, o.limit)
+	}
 	if err == nil && n == 0 {
 		err = o.nothingThere(ctx, c.Backend(), rev)
 	}
@@ -115,4 +146,21 @@ func (o *lsOptions) nothingThere(ctx context.Context, b backend.Backend, rev int
 		return fmt.Errorf("nothing at or below it: %w (see what exists with 'sdpcfg ls /')", backend.ErrNotFound)
 	}
 	return err
+}
+
+// errLimit stops a walk at --limit entries.
+var errLimit = errors.New("limit reached")
+
+// checkOutputFlags refuses the combinations of --keys-only,
+// --print-value-only and --values that ask for two things at once.
+func checkOutputFlags(cmd string, g *globalOptions, keysOnly, valueOnly, values bool) error {
+	switch {
+	case keysOnly && values:
+		return usagef("%s: --keys-only and --values: choose one", cmd)
+	case keysOnly && valueOnly:
+		return usagef("%s: --keys-only and --print-value-only: choose one", cmd)
+	case valueOnly && g.output != outTable:
+		return usagef("%s: --print-value-only prints raw values: drop -o %s", cmd, g.output)
+	}
+	return nil
 }

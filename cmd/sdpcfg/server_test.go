@@ -82,7 +82,7 @@ func TestCompletionBash(t *testing.T) {
 	for _, c := range commands() {
 		assert.Assert(t, strings.Contains(script, " "+strings.Join(append([]string{c.name}, c.aliases...), "|")+") flags="), c.name)
 	}
-	assert.Assert(t, strings.Contains(script, `ls) flags="--recursive -R --depth --values --rev"`), script)
+	assert.Assert(t, strings.Contains(script, `ls) flags="--recursive -R --depth --values --rev --keys-only --print-value-only --limit"`), script)
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash not installed: cannot check the script's syntax")
