@@ -31,7 +31,7 @@ Examples:
 
 // getOptions are the options of get.
 type getOptions struct {
-	g    *globalOptions
+	g         *globalOptions
 	rev       int64
 	keysOnly  bool
 	valueOnly bool
