@@ -43,7 +43,7 @@ func commands() []*command {
 	return []*command{
 		lsCommand, getCommand, watchCommand, historyCommand, diffCommand,
 		createCommand, updateCommand, putCommand, editCommand, deleteCommand,
-		importCommand, exportCommand, compactCommand,
+		importCommand, exportCommand, txnCommand, compactCommand,
 		leaseCommand, endpointCommand, serverCommand, demoCommand,
 		netobjCommand,
 		syncCommand,

@@ -65,7 +65,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, backend.ErrNotFound), errors.Is(err, backend.ErrVanished):
 		return exitNotFound
-	case errors.Is(err, backend.ErrCollision), errors.Is(err, txn.ErrConflict), errors.Is(err, errConflict):
+	case errors.Is(err, backend.ErrCollision), errors.Is(err, txn.ErrConflict), errors.Is(err, errConflict),
+		errors.Is(err, errCompareFailed):
 		return exitConflict
 	}
 	return exitError
