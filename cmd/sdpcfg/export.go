@@ -18,7 +18,8 @@ Writes the key PATH and every key below it (PATH "/" for everything) to
 stdout as one JSON object of paths to values, or a YAML mapping with
 -o yaml: the format import reads (see 'sdpcfg import --help'). The tree is
 read at one revision, in pages, and written as it comes: memory does not
-grow with the tree.
+grow with the tree. When stderr is a terminal and stdout is not, a
+progress bar is shown for large trees (the keys are counted first).
 
 In JSON, a value that is ska-sdp-config JSON (an object, array, number,
 boolean or null written with sorted keys and a 2-space indent) is written
@@ -67,9 +68,20 @@ func (o *exportOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	tw := newTreeWriter(o.g.env.out, o.g.output)
 	w := walk{b: c.Backend(), g: o.g, path: o.path, self: true, values: true, rev: o.rev}
-	_, n, err := w.run(ctx, func(kv backend.KeyValue, _ bool) error { return tw.add(kv.Path, kv.Value) })
+	bar, err := o.progress(ctx, &w)
+	if err != nil {
+		return opError("export", o.path, err)
+	}
+	tw := newTreeWriter(o.g.env.out, o.g.output)
+	done := 0
+	_, n, err := w.run(ctx, func(kv backend.KeyValue, _ bool) error {
+		err := tw.add(kv.Path, kv.Value)
+		done++
+		bar.set(done)
+		return err
+	})
+	bar.done()
 	if err == nil && n == 0 && o.path != "/" {
 		return opError("export", o.path, fmt.Errorf("nothing at or below it: %w (see what exists with 'sdpcfg ls /')", backend.ErrNotFound))
 	}
@@ -78,4 +90,23 @@ func (o *exportOptions) run(ctx context.Context) error {
 		return fmt.Errorf("%w (the output is incomplete)", opError("export", o.path, err))
 	}
 	return tw.end()
+}
+
+// progress returns the progress bar of an export. As curl does, it draws
+// one only when stderr is a terminal and stdout is not (the tree goes to a
+// file): it then counts the keys first, with a keys-only walk, and pins w
+// to the revision it counted at so that the bar's total is exact.
+func (o *exportOptions) progress(ctx context.Context, w *walk) (*progress, error) {
+	e := o.g.env
+	if !e.isTerminal(e.errOut) || e.isTerminal(e.out) {
+		return newProgress(e, 0), nil
+	}
+	count := *w
+	count.values = false
+	rev, n, err := count.run(ctx, func(backend.KeyValue, bool) error { return nil })
+	if err != nil {
+		return nil, err
+	}
+	w.rev = rev
+	return newProgress(e, n), nil
 }

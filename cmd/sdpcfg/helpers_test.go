@@ -24,6 +24,7 @@ type harness struct {
 	vars     map[string]string
 	real     bool   // commands open the store their settings name (config.OpenSettings), not b
 	terminal bool   // stdin and stderr are terminals
+	ttyOut   bool   // stdout is a terminal
 	password string // what the fake terminal types at a password prompt
 
 	mu       sync.Mutex
@@ -70,7 +71,12 @@ func (h *harness) env(stdin string, out, errOut *syncBuffer) *env {
 	if h.real {
 		e.open = config.OpenSettings
 	}
-	e.isTerminal = func(any) bool { return h.terminal }
+	e.isTerminal = func(s any) bool {
+		if s == any(out) {
+			return h.ttyOut
+		}
+		return h.terminal
+	}
 	e.readPassword = func(context.Context, any) (string, error) {
 		h.mu.Lock()
 		h.prompts++

@@ -185,6 +185,27 @@ func TestImportProgressOnTerminal(t *testing.T) {
 	assert.Assert(t, strings.HasSuffix(r.err, "\r[##############################] 1000/1000 keys 100%\n"), "%q", r.err)
 }
 
+func TestExportProgressOnTerminal(t *testing.T) {
+	h := newHarness(t)
+	kvs := make([]string, 0, 2*(progressMin+1))
+	for i := 0; i <= progressMin; i++ {
+		kvs = append(kvs, fmt.Sprintf("/k/%04d", i), "v")
+	}
+	h.put(kvs...)
+	want := h.ok("export", "/k")
+	h.terminal = true
+	r := h.run("export", "/k")
+	assert.Equal(t, r.code, 0, r.err)
+	assert.Equal(t, r.out, want)
+	assert.Assert(t, strings.HasSuffix(r.err, "\r[##############################] 1001/1001 keys 100%\n"), "%q", r.err)
+	// No bar when the tree itself goes to the terminal, nor for small trees.
+	h.ttyOut = true
+	assert.Equal(t, h.run("export", "/k").err, "")
+	h.ttyOut = false
+	h.put("/small", "1")
+	assert.Equal(t, h.run("export", "/small").err, "")
+}
+
 func TestImportStoppedHalfWay(t *testing.T) {
 	h := newHarness(t, memory.WithMaxTxnOps(10))
 	var mu sync.Mutex
