@@ -162,9 +162,21 @@ func TestBinary(t *testing.T) {
 		assert.Equal(t, complete("sdpcfg", "rm", "/pb/x/"), "/pb/x/state")
 		assert.Equal(t, complete("sdpcfg", "get", "-o", "j"), "json")
 		assert.Equal(t, complete("sdpcfg", "hist"), "history")
-		for _, shell := range []string{"zsh", "fish"} {
-			assert.Assert(t, b.ok("completion", shell) != "")
-		}
+
+		// zsh on a real terminal: a subtree takes no space, so TAB goes on.
+		z := newZshCompleter(t, bin, b.env, b.ok("completion", "zsh"))
+		assert.Equal(t, z.complete("sdpcfg get /p"), "get /pb/END")
+		assert.Equal(t, z.complete("sdpcfg get /pb/x/"), "get /pb/x/state END")
+		assert.Equal(t, z.complete("sdpcfg hist"), "history END")
+		assert.Equal(t, z.complete("sdpcfg ls --keys-o"), "ls --keys-only END")
+		assert.Equal(t, z.complete("sdpcfg get -o y"), "get -o yaml END")
+
+		// fish, with its own complete -C.
+		fish := b.ok("completion", "fish")
+		assert.Equal(t, fishComplete(t, bin, b.env, fish, "sdpcfg get /p"), "/pb/")
+		assert.Equal(t, fishComplete(t, bin, b.env, fish, "sdpcfg get /pb/"), "/pb/x /pb/x/")
+		assert.Equal(t, fishComplete(t, bin, b.env, fish, "sdpcfg hist"), "history")
+		assert.Equal(t, fishComplete(t, bin, b.env, fish, "sdpcfg ls -o j"), "json")
 	})
 
 	t.Run("export-import", func(t *testing.T) {

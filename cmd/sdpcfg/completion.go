@@ -58,9 +58,7 @@ func (o *completionOptions) validate() error {
 func (o *completionOptions) run(context.Context) error {
 	switch o.shell {
 	case "zsh":
-		// zsh runs bash completion functions through bashcompinit.
-		fmt.Fprintln(o.g.env.out, "autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit")
-		return writeBashCompletion(o.g.env.out)
+		return writeZshCompletion(o.g.env.out)
 	case "fish":
 		return writeFishCompletion(o.g.env.out)
 	}
@@ -76,7 +74,7 @@ function __sdpcfg_paths
     string match -q -- '/*' $cur; or return
     set -l dir (string replace -r '/[^/]*$' '' -- $cur)
     test -z "$dir"; and set dir /
-    sdpcfg ls $dir 2>/dev/null
+    command sdpcfg ls $dir 2>/dev/null
 end
 complete -c sdpcfg -f
 complete -c sdpcfg -n '__fish_use_subcommand' -a '(__sdpcfg_paths)'
@@ -160,7 +158,7 @@ _sdpcfg() {
     # of the level being typed; a subtree takes no space after it, so
     # that TAB goes on down.
     local dir="${cur%%/*}"
-    COMPREPLY=($(sdpcfg ls "${dir:-/}" 2>/dev/null | compgen -W "$(cat)" -- "$cur"))
+    COMPREPLY=($(command sdpcfg ls "${dir:-/}" 2>/dev/null | compgen -W "$(cat)" -- "$cur"))
     if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == */ ]]; then
       compopt -o nospace 2>/dev/null
     fi

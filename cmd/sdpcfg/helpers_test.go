@@ -227,3 +227,13 @@ func (b *hookBackend) MaxTxnOps() int {
 	}
 	return 128
 }
+
+// waitBound is how long a test waits for another process: most of what
+// is left before the test binary's deadline, or two minutes without one,
+// so that a loaded machine slows the test down instead of failing it.
+func waitBound(t *testing.T) time.Duration {
+	if d, ok := t.Deadline(); ok {
+		return time.Until(d) * 9 / 10
+	}
+	return 2 * time.Minute
+}
