@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/backend/memory"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"github.com/sdpconfig/sdpconfig/txn"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
@@ -46,12 +47,9 @@ func eachLoopStore(t *testing.T, f func(t *testing.T, s loopStore)) {
 	}
 }
 
-// testCtx returns a context that ends with the test, or after 60s.
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// testCtx returns a context that ends with the test, or shortly before
+// the test binary's deadline (sdptest.Context).
+func testCtx(t testing.TB) context.Context { return sdptest.Context(t) }
 
 // mustPut writes path = value straight to the store and returns the
 // revision.

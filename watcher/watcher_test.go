@@ -569,7 +569,7 @@ func TestOneStreamForManyKeys(t *testing.T) {
 			mustPut(t, s, fmt.Sprintf("/many/k%05d", 1234*it.N()), "1")
 			return nil
 		})
-		assert.Assert(t, errors.Is(err, errStop))
+		assert.Assert(t, errors.Is(err, errStop), "Run ended with %v", err)
 		assert.DeepEqual(t, watched, []int{n, n, n})
 		st := w.Stats()
 		assert.Equal(t, cb.watches.Load(), int64(1))

@@ -3,7 +3,6 @@ package etcd3_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"gotest.tools/v3/assert"
 
@@ -12,13 +11,9 @@ import (
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
-// testCtx returns a context that ends with the test (or after 60 s).
-func testCtx(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// testCtx returns a context that ends with the test, or shortly before
+// the test binary's deadline (sdptest.Context).
+func testCtx(t testing.TB) context.Context { return sdptest.Context(t) }
 
 // rawValue returns the value etcd holds at key, or "<missing>".
 func rawValue(ctx context.Context, t *testing.T, e *sdptest.Etcd, key string) string {

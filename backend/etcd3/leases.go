@@ -30,10 +30,10 @@ func (b *Backend) LeaseInfo(ctx context.Context, id backend.LeaseID) (LeaseInfo,
 		return err
 	})
 	if err != nil {
-		return LeaseInfo{}, fmt.Errorf("lease %x: %w", int64(id), err)
+		return LeaseInfo{}, fmt.Errorf("lease %016x: %w", int64(id), err)
 	}
 	if resp.TTL < 0 {
-		return LeaseInfo{}, fmt.Errorf("lease %x: %w", int64(id), backend.ErrLeaseExpired)
+		return LeaseInfo{}, fmt.Errorf("lease %016x: %w", int64(id), backend.ErrLeaseExpired)
 	}
 	info := LeaseInfo{ID: id, Granted: time.Duration(resp.GrantedTTL) * time.Second, Remaining: time.Duration(resp.TTL) * time.Second}
 	for _, k := range resp.Keys {
@@ -70,7 +70,7 @@ func (b *Backend) RevokeLease(ctx context.Context, id backend.LeaseID) error {
 	}
 	defer done()
 	if _, err := b.lessor.Revoke(rctx, clientv3.LeaseID(id)); err != nil {
-		return fmt.Errorf("lease %x: %w", int64(id), b.mapErr(ctx, err))
+		return fmt.Errorf("lease %016x: %w", int64(id), b.mapErr(ctx, err))
 	}
 	return nil
 }
@@ -81,7 +81,7 @@ func (b *Backend) RevokeLease(ctx context.Context, id backend.LeaseID) error {
 func (b *Backend) KeepLeaseAlive(ctx context.Context, id backend.LeaseID, f func(ttl time.Duration)) error {
 	ch, err := b.lessor.KeepAlive(ctx, clientv3.LeaseID(id))
 	if err != nil {
-		return fmt.Errorf("lease %x: %w", int64(id), b.mapErr(ctx, err))
+		return fmt.Errorf("lease %016x: %w", int64(id), b.mapErr(ctx, err))
 	}
 	for resp := range ch {
 		f(time.Duration(resp.TTL) * time.Second)
@@ -89,7 +89,7 @@ func (b *Backend) KeepLeaseAlive(ctx context.Context, id backend.LeaseID, f func
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return fmt.Errorf("lease %x: %w", int64(id), backend.ErrLeaseExpired)
+	return fmt.Errorf("lease %016x: %w", int64(id), backend.ErrLeaseExpired)
 }
 
 // ParseLeaseID reads a lease ID as etcdctl prints it (hexadecimal).

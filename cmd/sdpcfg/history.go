@@ -71,7 +71,7 @@ func (o *historyOptions) run(ctx context.Context) error {
 			if ev.Type == backend.EventPut {
 				version, value = strconv.FormatInt(ev.KV.Version, 10), oneLine(ev.KV.Value)
 				if ev.KV.Lease != backend.NoLease {
-					lease = fmt.Sprintf("%x", int64(ev.KV.Lease))
+					lease = hexID(ev.KV.Lease)
 				}
 			}
 			fmt.Fprintf(w, "%-9d %-7s %-8s %-6s %s\n", ev.KV.ModRevision, ev.Type, version, lease, value)

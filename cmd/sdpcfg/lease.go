@@ -163,4 +163,4 @@ func (o *leaseOptions) run(ctx context.Context) error {
 }
 
 // hexID is a lease ID as etcdctl prints it.
-func hexID(id backend.LeaseID) string { return fmt.Sprintf("%x", int64(id)) }
+func hexID(id backend.LeaseID) string { return fmt.Sprintf("%016x", int64(id)) }

@@ -62,3 +62,13 @@ func TestLease(t *testing.T) {
 }
 
 func parseHex(s string) (int64, error) { return strconv.ParseInt(s, 16, 64) }
+
+// Lease IDs print as etcdctl prints them, 16 hex digits with leading
+// zeros, so that an ID copied from one tool matches the other's output.
+func TestLeaseIDsPrintAsEtcdctlDoes(t *testing.T) {
+	assert.Equal(t, hexID(0x0feda23556f3f311), "0feda23556f3f311")
+	assert.Equal(t, hexID(0x694da2355a181b05), "694da2355a181b05")
+	id, err := parseHex("0feda23556f3f311")
+	assert.NilError(t, err)
+	assert.Equal(t, id, int64(0x0feda23556f3f311))
+}

@@ -124,35 +124,27 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // start makes one attempt at starting the server on the given URLs.
 func start(ctx context.Context, cfg Config, clientURL, peerURL url.URL) (*Server, error) {
 	s := &Server{clientURL: clientURL.String(), dataDir: cfg.DataDir, errc: make(chan error, 1), done: make(chan struct{})}
-	ec := embed.NewConfig()
-	ec.Name = cfg.Name
-	if ec.Name == "" {
-		ec.Name = DefaultName
+	m := Member{
+		Name:      cfg.Name,
+		Dir:       cfg.DataDir,
+		ClientURL: clientURL,
+		PeerURL:   peerURL,
+		NoFsync:   cfg.NoFsync,
+		MaxTxnOps: cfg.MaxTxnOps,
+		Logger:    newLogger(cfg.Log),
+		ServiceRegister: func(g *grpc.Server) {
+			s.mu.Lock()
+			s.grpcs = append(s.grpcs, g)
+			s.mu.Unlock()
+		},
 	}
-	ec.Dir = cfg.DataDir
-	ec.ListenClientUrls = []url.URL{clientURL}
-	ec.AdvertiseClientUrls = []url.URL{clientURL}
-	ec.ListenPeerUrls = []url.URL{peerURL}
-	ec.AdvertisePeerUrls = []url.URL{peerURL}
-	ec.InitialCluster = ec.Name + "=" + peerURL.String()
-	ec.ClusterState = embed.ClusterStateFlagNew // ignored once the data dir holds a member
-	ec.UnsafeNoFsync = cfg.NoFsync
-	ec.EnableGRPCGateway = false
-	ec.Metrics = "basic"
+	if m.Name == "" {
+		m.Name = DefaultName
+	}
 	if cfg.FastTicks {
-		ec.TickMs = 10
-		ec.ElectionMs = 100
+		m.TickMs, m.ElectionMs = 10, 100
 	}
-	if cfg.MaxTxnOps > 0 {
-		ec.MaxTxnOps = cfg.MaxTxnOps
-	}
-	ec.LogLevel = "error"
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newLogger(cfg.Log))
-	ec.ServiceRegister = func(g *grpc.Server) {
-		s.mu.Lock()
-		s.grpcs = append(s.grpcs, g)
-		s.mu.Unlock()
-	}
+	ec := NewEmbedConfig(m)
 
 	e, err := embed.StartEtcd(ec)
 	if err != nil {

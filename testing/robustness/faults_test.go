@@ -1,7 +1,6 @@
 package robustness
 
 import (
-	"context"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -60,8 +59,7 @@ func poll(d time.Duration, cond func() bool) bool {
 // increment counted once, the history linearizable, and the watchers saw
 // every revision of their keys in order.
 func TestFaults(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := sdptest.Context(t) // the rounds knob scales the work: no fixed bound
 	c := sdptest.NewCluster(t, 3)
 	raw := c.Client(t)
 	newCfg := func() *config.Config {

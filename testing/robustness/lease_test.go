@@ -37,8 +37,7 @@ func ownerKey(id string) string { return "3" + blocks.OwnerPath(id) }
 // keep-alive stopped vanish within its TTL plus one keep-alive interval,
 // and that a lease kept alive survives leader changes.
 func TestLeases(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := sdptest.Context(t)
 	c := sdptest.NewCluster(t, 3)
 	raw := c.Client(t)
 	newCfg := func(t *testing.T) (*config.Config, *etcd3.Backend) {

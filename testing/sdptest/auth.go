@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -81,7 +80,7 @@ func (a *Auth) do(t testing.TB, what string, f func(context.Context, *clientv3.C
 		t.Fatalf("sdptest: %s: connecting as %s: %v", what, RootUser, err)
 	}
 	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), Patience(t))
 	defer cancel()
 	if err := f(ctx, cli); err != nil {
 		t.Fatalf("sdptest: %s: %v", what, err)
@@ -177,7 +176,7 @@ func enableAuth(endpoints []string, o options) error {
 func clientConfig(endpoints []string, o options) clientv3.Config {
 	cfg := clientv3.Config{
 		Endpoints:   endpoints,
-		DialTimeout: 5 * time.Second,
+		DialTimeout: startTimeout, // logging in is slow on a loaded machine
 		Logger:      zap.NewNop(),
 		DialOptions: FastReconnect(),
 	}

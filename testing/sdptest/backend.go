@@ -54,7 +54,10 @@ func newBackend(t testing.TB, cfg etcd3.Config) *etcd3.Backend {
 	if cfg.DialOptions == nil {
 		cfg.DialOptions = FastReconnect()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = Patience(t) // the first answer and the login, on a loaded machine
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout)
 	defer cancel()
 	b, err := etcd3.New(ctx, cfg)
 	if err != nil {

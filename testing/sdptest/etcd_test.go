@@ -14,12 +14,7 @@ import (
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
-func ctxT(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return sdptest.Context(t) }
 
 func TestEtcdRestartKeepsDataAndPorts(t *testing.T) {
 	ctx := ctxT(t)

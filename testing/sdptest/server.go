@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sdpconfig/sdpconfig/internal/etcdserver"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -64,34 +65,30 @@ type running struct {
 // failed to start.
 func (mc *memberConfig) start(abort <-chan struct{}) (*running, error) {
 	r := &running{}
-	cfg := embed.NewConfig()
-	cfg.Name = mc.name
-	cfg.Dir = mc.dir
-	cfg.ListenClientUrls = []url.URL{mc.clientURL}
-	cfg.AdvertiseClientUrls = []url.URL{mc.clientURL}
-	cfg.ListenPeerUrls = []url.URL{mc.peerURL}
-	cfg.AdvertisePeerUrls = []url.URL{mc.peerURL}
-	cfg.InitialCluster = mc.initialCluster
-	cfg.InitialClusterToken = mc.clusterToken
-	cfg.ClusterState = embed.ClusterStateFlagNew // ignored once the data dir holds a member
-	cfg.UnsafeNoFsync = true
-	cfg.TickMs = mc.tickMs
-	cfg.ElectionMs = mc.electionMs
-	cfg.EnableGRPCGateway = false
-	cfg.Metrics = "basic"
+	m := etcdserver.Member{
+		Name:           mc.name,
+		Dir:            mc.dir,
+		ClientURL:      mc.clientURL,
+		PeerURL:        mc.peerURL,
+		InitialCluster: mc.initialCluster,
+		ClusterToken:   mc.clusterToken,
+		NoFsync:        true,
+		TickMs:         mc.tickMs,
+		ElectionMs:     mc.electionMs,
+		MaxTxnOps:      mc.opts.maxTxnOps,
+		FastAuth:       true,
+		Logger:         newLogger(),
+		ServiceRegister: func(s *grpc.Server) {
+			r.mu.Lock()
+			r.grpcs = append(r.grpcs, s)
+			r.mu.Unlock()
+		},
+	}
 	if f := mc.opts.tlsFiles; f != nil {
-		cfg.ClientTLSInfo = f.serverInfo()
+		info := f.serverInfo()
+		m.ClientTLS = &info
 	}
-	if mc.opts.maxTxnOps > 0 {
-		cfg.MaxTxnOps = mc.opts.maxTxnOps
-	}
-	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newLogger())
-	cfg.ServiceRegister = func(s *grpc.Server) {
-		r.mu.Lock()
-		r.grpcs = append(r.grpcs, s)
-		r.mu.Unlock()
-	}
+	cfg := etcdserver.NewEmbedConfig(m)
 
 	srv, err := embed.StartEtcd(cfg)
 	if err != nil {

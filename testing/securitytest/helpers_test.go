@@ -10,19 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"gotest.tools/v3/assert"
 )
 
-func ctxT(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return sdptest.Context(t) }
 
 // secrets are strings that must never be printed: passwords and the
 // base64 lines of private keys.
