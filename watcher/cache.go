@@ -75,6 +75,12 @@ type cache struct {
 	changed chan struct{}          // closed (and replaced) when rev, gen or err change
 	waiter  *waitSet               // the loop's wait, nil when not waiting
 	waitSeq uint64
+
+	// Eviction (cache_evict.go).
+	budget    int    // most keys kept; <= 0: no bound
+	epoch     uint32 // the mark of reads; moves on at each sweep and iteration
+	iterStart uint32 // the epoch the current iteration started at
+	nextSweep int    // sweep when the cache holds more keys than this
 }
 
 type rangeID struct {
@@ -92,7 +98,8 @@ type version struct {
 type keyEntry struct {
 	path      string
 	vs        []version // oldest first; never empty
-	direct    bool      // read by Get (not only listed): never dropped
+	direct    bool      // read by Get (not only listed): not dropped when deleted
+	used      uint32    // the epoch of the last read (cache_evict.go)
 	lastEvent int64     // revision of the latest event applied to it
 	waitSeq   uint64    // == cache's waiter seq when the loop waits on it
 	waitRev   int64     // the loop wakes on an event after waitRev
@@ -115,6 +122,7 @@ type rangeEntry struct {
 	id        rangeID
 	since     int64                // oldest revision the members answer for
 	members   map[string]*keyEntry // every key of the range seen since since
+	used      uint32               // the epoch of the last read (cache_evict.go)
 	lastEvent int64
 	waitSeq   uint64
 	waitRev   int64
@@ -152,8 +160,12 @@ func (ws *waitSet) fire(reason Reason, err error) {
 	}
 }
 
-func newCache(b backend.Backend, st *counters) *cache {
+// newCache returns a cache of b that keeps at most budget keys beyond
+// those the loop needs (no bound if budget <= 0).
+func newCache(b backend.Backend, st *counters, budget int) *cache {
 	return &cache{
+		budget:    budget,
+		nextSweep: budget + budget/8,
 		b:       b,
 		st:      st,
 		kick:    make(chan struct{}, 1),
@@ -542,11 +554,16 @@ func (c *cache) get(ctx context.Context, path string, rev int64) (backend.KeyVal
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err == nil && c.gen == gen && c.servable(rev) {
-		if e := c.keys[path]; e == nil || e.since() > rev {
-			c.insertKey(path, rev, kv, present, true)
+		e := c.keys[path]
+		if e == nil || e.since() > rev {
+			e = c.insertKey(path, rev, kv, present, true)
 		} else {
 			e.direct = true
 		}
+		if e != nil {
+			c.mark(e)
+		}
+		c.maybeEvict()
 	}
 	return kv, present, nil
 }
@@ -560,6 +577,7 @@ func (c *cache) getCached(path string, rev int64) (backend.KeyValue, bool, bool)
 		}
 		v, _ := e.at(rev)
 		e.direct = true
+		c.mark(e)
 		return v.kv, v.present, true
 	}
 	// A cached range that holds path and has no entry for it: the key was
@@ -574,7 +592,7 @@ func (c *cache) getCached(path string, rev int64) (backend.KeyValue, bool, bool)
 		return backend.KeyValue{}, false, false
 	}
 	since = max(since, c.logFrom)
-	c.keys[path] = &keyEntry{path: path, direct: true,
+	c.keys[path] = &keyEntry{path: path, direct: true, used: c.epoch,
 		vs: []version{{since: since, kv: backend.KeyValue{Path: path}}}}
 	return backend.KeyValue{Path: path}, false, true
 }
@@ -603,6 +621,7 @@ func (c *cache) list(ctx context.Context, prefix string, depths []int, rev int64
 			missing = append(missing, d)
 			continue
 		}
+		c.markRange(rg)
 		for _, e := range rg.members {
 			if v, found := e.at(rev); found && v.present {
 				out = append(out, v.kv)
@@ -629,6 +648,7 @@ func (c *cache) list(ctx context.Context, prefix string, depths []int, rev int64
 		c.mu.Lock()
 		if c.err == nil && c.gen == gen && c.servable(rev) {
 			c.insertRanges(prefix, missing, rev, res.KVs)
+			c.maybeEvict()
 		}
 		c.mu.Unlock()
 		out = append(out, res.KVs...)
@@ -654,6 +674,7 @@ func (c *cache) insertRanges(prefix string, depths []int, rev int64, kvs []backe
 			clear(rg.members)
 		}
 		rg.since = rev
+		c.markRange(rg)
 		set[d] = rg
 	}
 	if len(set) == 0 {
@@ -756,4 +777,5 @@ func (c *cache) unwatch(ws *waitSet) {
 	if c.waiter == ws {
 		c.waiter = nil
 	}
+	c.newIteration()
 }

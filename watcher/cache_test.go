@@ -25,7 +25,7 @@ func newCacheRig(t *testing.T) *cacheRig {
 	b := memory.New()
 	t.Cleanup(func() { b.Close() })
 	st := &counters{}
-	c := newCache(b, st)
+	c := newCache(b, st, -1)
 	rev, err := b.Revision(context.Background())
 	assert.NilError(t, err)
 	c.start(rev)

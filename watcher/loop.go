@@ -86,7 +86,11 @@ func (w *Watcher) Loop(ctx context.Context) iter.Seq2[*Iteration, error] {
 func (w *Watcher) loop(ctx context.Context, each func(context.Context, *Iteration) (bool, error)) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	c := newCache(w.b, &w.st)
+	budget := w.opts.CacheKeys
+	if budget == 0 {
+		budget = DefaultCacheKeys
+	}
+	c := newCache(w.b, &w.st, budget)
 	f := newFeed(ctx, w, c)
 	if err := w.begin(&running{cancel: cancel, cache: c, feed: f}); err != nil {
 		f.cancel()

@@ -44,6 +44,13 @@ type Options struct {
 	// DefaultRequeryProgress; a negative value disables the requests.
 	RequeryProgress time.Duration
 
+	// CacheKeys bounds the keys the cache keeps: beyond it, the keys and
+	// listed ranges read least recently are dropped (and read from the
+	// store again when needed), except what the loop waits on and what
+	// the current iteration read. 0 means DefaultCacheKeys; a negative
+	// value keeps every key read until the loop ends.
+	CacheKeys int
+
 	// TxnOptions are applied to every transaction of the loop, before the
 	// options given to Iteration.Txn. WithReader and WithReadHook are the
 	// watcher's own and are ignored here.
@@ -108,10 +115,16 @@ type Stats struct {
 	// Revision is the cache's revision: every change of the store up to it
 	// has been applied. 0 when the loop is not running.
 	Revision int64
+	// CacheKeys and CacheRanges are the keys and listed ranges the cache
+	// holds now (0 when the loop is not running).
+	CacheKeys, CacheRanges int
+	// Evictions is the number of keys and ranges dropped to keep the cache
+	// within Options.CacheKeys.
+	Evictions int64
 }
 
 type counters struct {
-	streams, iterations, hits, misses, resumes, relists atomic.Int64
+	streams, iterations, hits, misses, resumes, relists, evictions atomic.Int64
 }
 
 // Watcher is a caching watcher loop (ska-sdp-config's Etcd3Watcher): it
@@ -222,10 +235,12 @@ func (w *Watcher) Stats() Stats {
 		Misses:     w.st.misses.Load(),
 		Resumes:    w.st.resumes.Load(),
 		Relists:    w.st.relists.Load(),
+		Evictions:  w.st.evictions.Load(),
 	}
 	w.mu.Lock()
 	if w.run != nil {
 		s.Revision = w.run.cache.revision()
+		s.CacheKeys, s.CacheRanges = w.run.cache.size()
 	}
 	w.mu.Unlock()
 	return s

@@ -1,0 +1,77 @@
+package watcher_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/txn"
+	"github.com/sdpconfig/sdpconfig/watcher"
+)
+
+// BenchmarkCacheHeap reads 100,000 keys of 100-byte values on an embedded
+// etcd through one watcher transaction, in batches of 1,000 Gets, and
+// reports the heap the cache keeps (after a GC, with the loop still
+// running) per key and as a multiple of the raw bytes of the paths and
+// values: the target is at most 2x.
+//
+//	go test -run '^$' -bench BenchmarkCacheHeap -benchtime 3x ./watcher/
+func BenchmarkCacheHeap(b *testing.B) {
+	e, be := benchEtcd(b)
+	cli := e.Client(b)
+	ctx := context.Background()
+	value := strings.Repeat("v", benchValueLen)
+	raw := 0
+	paths := make([]string, benchKeys)
+	ops := make([]clientv3.Op, 0, 128)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/pb/k%06d", i)
+		raw += len(paths[i]) + len(value)
+		ops = append(ops, clientv3.OpPut(backend.EncodeKey(paths[i]), value))
+		if len(ops) == cap(ops) || i == len(paths)-1 {
+			if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+				b.Fatal(err)
+			}
+			ops = ops[:0]
+		}
+	}
+	var heap float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before := memStats()
+		w := watcher.New(be, watcher.Options{CacheKeys: -1})
+		for it, err := range w.Loop(ctx) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			for j := 0; j < len(paths); j += 1000 {
+				err := it.Txn(ctx, func(t *txn.Txn) error {
+					for _, p := range paths[j : j+1000] {
+						if _, _, err := t.Get(p); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if st := w.Stats(); st.CacheKeys != benchKeys {
+				b.Fatalf("the cache holds %d keys, want %d", st.CacheKeys, benchKeys)
+			}
+			after := memStats()
+			heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+			break
+		}
+		runtime.KeepAlive(w)
+	}
+	n := float64(b.N)
+	b.ReportMetric(heap/n/benchKeys, "heap-B/key")
+	b.ReportMetric(heap/n/float64(raw), "heap/raw")
+}
