@@ -166,15 +166,15 @@ func newCache(b backend.Backend, st *counters, budget int) *cache {
 	return &cache{
 		budget:    budget,
 		nextSweep: budget + budget/8,
-		b:       b,
-		st:      st,
-		kick:    make(chan struct{}, 1),
-		keys:    make(map[string]*keyEntry),
-		ranges:  make(map[rangeID]*rangeEntry),
-		lens:    make(map[int][]int),
-		pins:    make(map[int64]int),
-		multi:   make(map[*keyEntry]struct{}),
-		changed: make(chan struct{}),
+		b:         b,
+		st:        st,
+		kick:      make(chan struct{}, 1),
+		keys:      make(map[string]*keyEntry),
+		ranges:    make(map[rangeID]*rangeEntry),
+		lens:      make(map[int][]int),
+		pins:      make(map[int64]int),
+		multi:     make(map[*keyEntry]struct{}),
+		changed:   make(chan struct{}),
 	}
 }
 
