@@ -187,12 +187,16 @@ func (c *Controller) now() time.Time {
 func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, error) {
 	var desired map[Ref]Object
 	var observed map[Ref]Status
+	var intents map[Ref]Object
 	err := it.Txn(ctx, func(t *config.Txn) error {
 		var err error
 		if desired, err = c.Paths.ListDesired(t.Txn, c.Target); err != nil {
 			return err
 		}
-		observed, err = c.Paths.ListObserved(t.Txn, c.Target)
+		if observed, err = c.Paths.ListObserved(t.Txn, c.Target); err != nil {
+			return err
+		}
+		intents, err = c.Paths.ListIntents(t.Txn, c.Target)
 		return err
 	})
 	if err != nil {
@@ -212,6 +216,8 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 		ch := Change{ID: r.String(), Desired: &o}
 		if st, ok := observed[r]; ok {
 			ch.Applied = st.Object
+		} else if in, ok := intents[r]; ok {
+			ch.Applied = &in // applied, perhaps, by a controller killed before its status
 		}
 		refs[ch.ID] = r
 		changes = append(changes, ch)
@@ -223,10 +229,30 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 		refs[r.String()] = r
 		changes = append(changes, Change{ID: r.String(), Applied: st.Object})
 	}
+	for r, in := range intents {
+		// An object a killed controller may have applied, neither desired
+		// nor recorded since: remove it, or it stays on the system for good.
+		if _, ok := desired[r]; ok {
+			continue
+		}
+		if _, ok := observed[r]; ok {
+			continue
+		}
+		refs[r.String()] = r
+		changes = append(changes, Change{ID: r.String(), Applied: &in})
+	}
 	slices.SortFunc(changes, func(a, b Change) int { return cmp.Compare(a.ID, b.ID) })
+	written, err := c.writeIntents(ctx, it, changes, refs, intents)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Pass{}, nil
+		}
+		return Pass{}, err
+	}
 
 	// Commit; drop each failed object and commit the rest again.
 	var results []Result
+	unsure := map[Ref]bool{} // rollback failed: the object's state is unknown
 	for len(changes) > 0 {
 		rs, err := Commit(ctx, c.Driver, changes, c.Commit)
 		var ce *CommitError
@@ -250,6 +276,9 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 		}
 		// The object's own error; the rollback's, if any, too.
 		p.Failed[ce.ID] = errors.Join(ce.Err, ce.Rollback)
+		if ce.Rollback != nil {
+			unsure[refs[ce.ID]] = true
+		}
 		changes = slices.DeleteFunc(changes, func(ch Change) bool { return ch.ID == ce.ID })
 	}
 	p.Results = results
@@ -330,6 +359,12 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 			return p, fmt.Errorf("netobj: write statuses of %q: %w", c.Target, err)
 		}
 		p.Writes += len(chunk)
+	}
+	if err := c.clearIntents(ctx, it, p, intents, written, unsure); err != nil {
+		if ctx.Err() != nil {
+			return p, nil
+		}
+		return p, err
 	}
 	return p, nil
 }

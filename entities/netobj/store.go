@@ -20,6 +20,7 @@ const DefaultRoot = "/netobj"
 //
 //	<root>/<target>/desired/<kind>/<id>   Object, written by users (sdpcfg netobj apply)
 //	<root>/<target>/observed/<kind>/<id>  Status, written by the target's controller only
+//	<root>/<target>/intent/<kind>/<id>    Object the controller is about to apply (no lease)
 //	<root>/<target>/alive                 Alive, bound to the controller's lease
 type Paths struct {
 	// Root is the prefix of every key; "" means DefaultRoot.
@@ -46,6 +47,14 @@ func (p Paths) Desired(target string, k Kind, id string) string {
 // Observed returns the path of target's observed status of object k/id.
 func (p Paths) Observed(target string, k Kind, id string) string {
 	return p.Target(target) + "/observed/" + string(k) + "/" + backend.EscapeSegment(id)
+}
+
+// Intent returns the path of target's intent record of object k/id: the
+// object as the controller is about to apply it, written before it touches
+// the system and deleted once the status is written, so that a controller
+// killed in between knows on its next start what it may have applied.
+func (p Paths) Intent(target string, k Kind, id string) string {
+	return p.Target(target) + "/intent/" + string(k) + "/" + backend.EscapeSegment(id)
 }
 
 // Alive returns the path of target's leased liveness key.
@@ -128,6 +137,13 @@ func (p Paths) ListObserved(t *txn.Txn, target string) (map[Ref]Status, error) {
 	return list[Status](t, p.Target(target)+"/observed/")
 }
 
+// ListIntents returns target's intent records. They are read untracked:
+// only the target's controller writes them, and its own writes need not
+// wake it.
+func (p Paths) ListIntents(t *txn.Txn, target string) (map[Ref]Object, error) {
+	return listWith[Object](t, p.Target(target)+"/intent/", txn.ListOptions{Depths: []int{1}, Untracked: true})
+}
+
 // GetAlive returns target's liveness record and whether the target's
 // controller is alive.
 func (p Paths) GetAlive(t *txn.Txn, target string) (Alive, bool, error) {
@@ -161,7 +177,11 @@ func (p Paths) Targets(t *txn.Txn) ([]string, error) {
 }
 
 func list[T any](t *txn.Txn, prefix string) (map[Ref]T, error) {
-	kvs, err := t.ListValues(prefix, txn.ListOptions{Depths: []int{1}})
+	return listWith[T](t, prefix, txn.ListOptions{Depths: []int{1}})
+}
+
+func listWith[T any](t *txn.Txn, prefix string, opts txn.ListOptions) (map[Ref]T, error) {
+	kvs, err := t.ListValues(prefix, opts)
 	if err != nil {
 		return nil, err
 	}

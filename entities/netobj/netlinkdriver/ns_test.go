@@ -26,6 +26,14 @@ var nsCount atomic.Int64
 // when it cannot create namespaces (not root).
 func newNamespace(tb testing.TB) netns.NsHandle {
 	tb.Helper()
+	ns, _ := newNamedNamespace(tb)
+	return ns
+}
+
+// newNamedNamespace is newNamespace, and returns the namespace's name too
+// (for another process to enter it).
+func newNamedNamespace(tb testing.TB) (netns.NsHandle, string) {
+	tb.Helper()
 	if os.Geteuid() != 0 {
 		tb.Skip("skipping: creating a network namespace needs root (run the tests as root, as CI does)")
 	}
@@ -58,7 +66,7 @@ func newNamespace(tb testing.TB) netns.NsHandle {
 			tb.Errorf("delete namespace %s: %v", name, err)
 		}
 	})
-	return ns
+	return ns, name
 }
 
 // newDriver returns a driver on a fresh namespace, closed by the cleanup.
