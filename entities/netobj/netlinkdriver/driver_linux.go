@@ -174,6 +174,15 @@ func linkFields(l netlink.Link, names map[int]string) netobj.Fields {
 	case *netlink.Vlan:
 		f[netobj.FieldLink] = names[a.ParentIndex]
 		f[netobj.FieldVlanID] = strconv.Itoa(v.VlanId)
+	case *netlink.Veth:
+		// IFLA_LINK is the peer's index; with IFLA_LINK_NETNSID it is an
+		// index in another namespace, whose names this driver does not
+		// read: the peer is then not reported (and not compared).
+		if a.NetNsID < 0 && a.ParentIndex != 0 {
+			if peer, ok := names[a.ParentIndex]; ok {
+				f[netobj.FieldPeer] = peer
+			}
+		}
 	}
 	return f
 }
