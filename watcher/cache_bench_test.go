@@ -80,3 +80,52 @@ func BenchmarkCacheHeap(b *testing.B) {
 	b.ReportMetric(heap/n/benchKeys, "heap-B/key")
 	b.ReportMetric(heap/n/float64(raw), "heap/raw")
 }
+
+// BenchmarkCacheEviction reads 1,000,000 distinct keys (absent ones: the
+// store stays empty, so only the cache can grow) on the memory backend
+// through a watcher whose cache keeps 10,000, in iterations of 10,000
+// Gets, and reports the most keys the cache held and the heap after the
+// last iteration against the heap after the second: bounded means both
+// stay flat however many keys are read.
+//
+//	go test -run '^$' -bench BenchmarkCacheEviction -benchtime 1x ./watcher/
+func BenchmarkCacheEviction(b *testing.B) {
+	const budget, perIter, total = 10_000, 10_000, 1_000_000
+	s := openLoopMemory(b)
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		w := watcher.New(s, watcher.Options{CacheKeys: budget})
+		var early, late runtime.MemStats
+		maxKeys := 0
+		read := 0
+		for it, err := range w.Loop(ctx) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			err := it.Txn(ctx, func(t *txn.Txn) error {
+				for j := 0; j < perIter; j++ {
+					if _, _, err := t.Get(fmt.Sprintf("/never/%07d", read+j)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			read += perIter
+			maxKeys = max(maxKeys, w.Stats().CacheKeys)
+			if read == 2*perIter {
+				early = memStats()
+			}
+			if read == total {
+				late = memStats()
+				break
+			}
+			w.Trigger()
+		}
+		b.ReportMetric(float64(maxKeys), "max-cache-keys")
+		b.ReportMetric(float64(w.Stats().Evictions), "evictions")
+		b.ReportMetric(float64(late.HeapAlloc)/float64(early.HeapAlloc), "heap-late/early")
+	}
+}
