@@ -195,7 +195,9 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 				results[i].Transition = TransitionAbsent
 				continue
 			}
-			add(&step{change: i, method: "del", kind: app.Kind, obj: app.Key(), before: before, phase: -app.rank()})
+			// Deleted as the snapshot shows it, every field given, so that
+			// the driver deletes that object and no other of the same key.
+			add(&step{change: i, method: "del", kind: app.Kind, obj: before, before: before, phase: -app.rank()})
 			results[i].Transition = TransitionRemove
 			continue
 		}
@@ -221,7 +223,7 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 		if replacing {
 			results[i].Transition = TransitionReplace
 			if old, ok := snap[app.Kind][app.KeyString()]; ok {
-				add(&step{change: i, method: "del", kind: app.Kind, obj: app.Key(), before: old, phase: phase})
+				add(&step{change: i, method: "del", kind: app.Kind, obj: old, before: old, phase: phase})
 			}
 		}
 		o := des.Clone()
@@ -251,8 +253,8 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 				case err == nil:
 				case round > 0 && tolerated(s.method, err):
 				default:
-					if !errors.Is(err, ErrExists) && !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrUnsupported) {
-						// The call may have done part of its work.
+					if errors.Is(err, ErrPartial) {
+						// The call did part of its work: undo it too.
 						journal = appendOnce(journal, s)
 					}
 					return rollback(ctx, d, journal, changes, results, s, err)
@@ -382,8 +384,8 @@ func rollback(ctx context.Context, d Driver, journal []*step, changes []Change, 
 		var err error
 		switch {
 		case j.before == nil:
-			key := Object{Kind: j.kind, Fields: j.obj}.Key()
-			if err = d.Delete(ctx, j.kind, key); errors.Is(err, ErrNotExist) {
+			// The object added, every field given (see the removals).
+			if err = d.Delete(ctx, j.kind, j.obj); errors.Is(err, ErrNotExist) {
 				err = nil
 			}
 		case j.method == "del":

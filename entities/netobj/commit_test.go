@@ -321,16 +321,33 @@ func TestFailureRollsBackToSnapshot(t *testing.T) {
 		"add interface name=v0",
 		"add address interface=br0,cidr=10.1.0.1/24",
 		"add route dst=10.7.0.0/16,table=254,metric=0",
-		// The rollback, in reverse, starting with the failed add itself
-		// (an error that is not an errno fallback may have left part of
-		// it done; here it finds nothing, which is fine).
-		"del route dst=10.7.0.0/16,table=254,metric=0",
+		// The rollback, in reverse. Not the failed add itself: it did
+		// nothing (its error does not wrap ErrPartial), and undoing it
+		// would delete whatever else has its key.
 		"del address interface=br0,cidr=10.1.0.1/24",
 		"del interface name=v0",
 		"set interface name=br0 [mtu]",
 		"add address interface=br0,cidr=10.1.0.9/24",
 		"add route dst=10.2.0.0/16,table=254,metric=0",
 	})
+	assert.DeepEqual(t, dump(t, d), before)
+}
+
+// A failed call whose error wraps ErrPartial did part of its work: the
+// rollback undoes it too.
+func TestPartlyDoneCallIsUndone(t *testing.T) {
+	ctx := context.Background()
+	d := netobj.NewMemoryDriver()
+	before := dump(t, d)
+	d.FailOn(func(c netobj.Call) error {
+		if c.Method == "add" && c.Kind == netobj.KindInterface {
+			return fmt.Errorf("%w: injected: added, then not set up", netobj.ErrPartial)
+		}
+		return nil
+	})
+	_, err := netobj.Commit(ctx, d, want(br0), netobj.CommitOptions{})
+	assert.ErrorIs(t, err, netobj.ErrPartial)
+	assert.DeepEqual(t, methods(d.Calls()), []string{"add interface name=br0", "del interface name=br0"})
 	assert.DeepEqual(t, dump(t, d), before)
 }
 

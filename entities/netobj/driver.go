@@ -24,6 +24,12 @@ var (
 	// ErrCreateOnly is a change of a field that can only be given when the
 	// object is created (an interface's type, link, vlan_id or peer).
 	ErrCreateOnly = errors.New("netobj: field can only be set at creation")
+	// ErrPartial is what a driver wraps in the error of a call that changed
+	// the system before it failed (a link added, then not set up). Commit
+	// undoes a failed call only when its error says so: a failed call that
+	// changed nothing has nothing to undo, and undoing it anyway deletes
+	// whatever else has its key.
+	ErrPartial = errors.New("netobj: the call was done in part")
 	// ErrNotApplied is an apply whose effect the read-back did not show
 	// within the bounded number of rounds.
 	ErrNotApplied = errors.New("netobj: could not apply the changes")

@@ -3,6 +3,7 @@
 package netlinkdriver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/sdpconfig/sdpconfig/entities/netobj"
 )
@@ -309,7 +311,7 @@ func (d *Driver) addLink(f netobj.Fields) error {
 	}
 	if f[netobj.FieldState] == "up" {
 		if err := d.h.LinkSetUp(l); err != nil {
-			return mapErr("set up", netobj.KindInterface, name, err)
+			return fmt.Errorf("%w: %w", netobj.ErrPartial, mapErr("set up", netobj.KindInterface, name, err))
 		}
 	}
 	return nil
@@ -361,6 +363,46 @@ func (d *Driver) route(f netobj.Fields) (*netlink.Route, error) {
 	return r, nil
 }
 
+// exactRoute returns the route on the system that f names: its
+// destination, table and metric exactly (the kernel reads metric 0 in a
+// delete as any metric), and its gateway and interface where f gives them;
+// ErrNotExist if there is none. Deleting what it returns, with its
+// protocol, scope and type, deletes that route and no other.
+func (d *Driver) exactRoute(f netobj.Fields) (*netlink.Route, error) {
+	k := key(netobj.KindRoute, f)
+	want, err := d.route(f)
+	if err != nil {
+		if errors.Is(err, netobj.ErrNotExist) {
+			// Its interface is gone: so is the route.
+			return nil, fmt.Errorf("delete route %q: %w", k, err)
+		}
+		return nil, err
+	}
+	family := netlink.FAMILY_V4
+	if want.Dst.IP.To4() == nil {
+		family = netlink.FAMILY_V6
+	}
+	filter := &netlink.Route{Dst: want.Dst, Table: cmp.Or(want.Table, unix.RT_TABLE_MAIN)}
+	routes, err := d.h.RouteListFiltered(family, filter, netlink.RT_FILTER_DST|netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return nil, fmt.Errorf("delete route %q: list: %w", k, err)
+	}
+	for i := range routes {
+		r := &routes[i]
+		if r.Priority != want.Priority {
+			continue
+		}
+		if want.Gw != nil && !want.Gw.Equal(r.Gw) {
+			continue
+		}
+		if want.LinkIndex != 0 && want.LinkIndex != r.LinkIndex {
+			continue
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("delete route %q: %w", k, netobj.ErrNotExist)
+}
+
 // Set implements netobj.Driver.
 func (d *Driver) Set(ctx context.Context, k netobj.Kind, f netobj.Fields, changed []string) error {
 	if err := ctx.Err(); err != nil {
@@ -379,7 +421,7 @@ func (d *Driver) set(k netobj.Kind, f netobj.Fields, changed []string) error {
 		if err != nil {
 			return mapErr("set", k, name, err)
 		}
-		for _, n := range changed {
+		for done, n := range changed {
 			var err error
 			switch n {
 			case netobj.FieldMTU:
@@ -404,7 +446,11 @@ func (d *Driver) set(k netobj.Kind, f netobj.Fields, changed []string) error {
 				err = fmt.Errorf("field %s: %w", n, netobj.ErrCreateOnly)
 			}
 			if err != nil {
-				return mapErr("set "+n+" of", k, name, err)
+				err = mapErr("set "+n+" of", k, name, err)
+				if done > 0 {
+					err = fmt.Errorf("%w: %w", netobj.ErrPartial, err)
+				}
+				return err
 			}
 		}
 		return nil
@@ -437,13 +483,10 @@ func (d *Driver) Delete(ctx context.Context, k netobj.Kind, f netobj.Fields) err
 	case netobj.KindAddress:
 		return d.addr("delete", f)
 	case netobj.KindRoute:
-		_, dst, err := net.ParseCIDR(f[netobj.FieldDst])
+		r, err := d.exactRoute(f)
 		if err != nil {
-			return fmt.Errorf("delete route %q: %w: %w", key(k, f), netobj.ErrInvalidObject, err)
+			return err
 		}
-		r := &netlink.Route{Dst: dst}
-		r.Table, _ = strconv.Atoi(f[netobj.FieldTable])
-		r.Priority, _ = strconv.Atoi(f[netobj.FieldMetric])
 		return mapErr("delete", k, key(k, f), d.h.RouteDel(r))
 	}
 	return fmt.Errorf("delete %s: %w", k, netobj.ErrUnsupported)

@@ -1,0 +1,86 @@
+//go:build linux
+
+package netlinkdriver_test
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"testing"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/sdpconfig/sdpconfig/entities/netobj"
+	"github.com/sdpconfig/sdpconfig/entities/netobj/netlinkdriver"
+)
+
+// dump returns what ip -j shows of links, addresses and routes (every
+// table) in the driver's namespace, for comparing a whole namespace before
+// and after a failed commit.
+func dump(t *testing.T, name string) string {
+	t.Helper()
+	var all []byte
+	for _, args := range [][]string{{"-j", "link"}, {"-j", "addr"}, {"-j", "route", "show", "table", "all"}, {"-j", "-6", "route", "show", "table", "all"}} {
+		out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
+		assert.NilError(t, err, string(out))
+		all = append(all, out...)
+	}
+	return string(all)
+}
+
+// driverIn returns a driver on a fresh named namespace with the base of
+// the rollback tests: br0 with 10.1.0.1/24, up.
+func driverIn(t *testing.T) (*netlinkdriver.Driver, string) {
+	t.Helper()
+	ns, name := newNamedNamespace(t)
+	// No duplicate address detection: link-local addresses would show as
+	// "tentative" in one dump and not in the next.
+	out, err := exec.Command("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0").CombinedOutput()
+	assert.NilError(t, err, string(out))
+	d, err := netlinkdriver.New(ns)
+	assert.NilError(t, err)
+	t.Cleanup(func() { d.Close() })
+	_, err = netobj.Commit(context.Background(), d, want(br0, addr), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	return d, name
+}
+
+// ip runs ip in the namespace.
+func ip(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
+	assert.NilError(t, err, string(out))
+}
+
+// A failed route add is not undone: its undo deleted, by destination and
+// table with metric 0 (any metric, to the kernel), a route we never
+// managed.
+func TestFailedAddDoesNotDeleteAnUnmanagedRoute(t *testing.T) {
+	d, name := driverIn(t)
+	ip(t, name, "route", "add", "10.9.0.0/24", "via", "10.1.0.253", "metric", "100")
+	before := dump(t, name)
+	unreachable := netobj.Route("10.9.0.0/24", netobj.FieldGateway, "10.250.0.1")
+	_, err := netobj.Commit(context.Background(), d, want(br0, addr, unreachable), netobj.CommitOptions{})
+	assert.ErrorContains(t, err, "unreachable")
+	var ce *netobj.CommitError
+	assert.Assert(t, errors.As(err, &ce), "%v", err)
+	assert.NilError(t, ce.Rollback)
+	assert.Equal(t, dump(t, name), before)
+}
+
+// The removal of a route we applied deletes that route, with its gateway,
+// and not another of the same destination and table.
+func TestRemovalDeletesTheExactRoute(t *testing.T) {
+	d, name := driverIn(t)
+	ours := netobj.Route("10.9.0.0/24", netobj.FieldGateway, "10.1.0.254", netobj.FieldMetric, "5")
+	_, err := netobj.Commit(context.Background(), d, want(br0, addr, ours), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	ip(t, name, "route", "add", "10.9.0.0/24", "via", "10.1.0.253", "metric", "100")
+	before := dump(t, name)
+	_, err = netobj.Commit(context.Background(), d, []netobj.Change{{ID: "r", Applied: &ours}}, netobj.CommitOptions{})
+	assert.NilError(t, err)
+	out, err := exec.Command("ip", "-n", name, "route", "show", "10.9.0.0/24").CombinedOutput()
+	assert.NilError(t, err)
+	assert.Equal(t, string(out), "10.9.0.0/24 via 10.1.0.253 dev br0 metric 100 \n")
+	assert.Assert(t, dump(t, name) != before)
+}
