@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 )
 
@@ -149,6 +150,7 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 
 	// Two desired objects must not name the same system object.
 	owner := map[string]int{}
+	ip6 := map[string]int{} // interface and IP of IPv6 addresses
 	for i, des := range desired {
 		if des == nil {
 			continue
@@ -158,6 +160,16 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 			return fail(i, des.Kind, fmt.Errorf("%w: %s %q is the same system object as %q", ErrInvalidObject, des.Kind, changes[i].ID, changes[j].ID))
 		}
 		owner[k] = i
+		if des.Kind == KindAddress {
+			// The kernel knows an IPv6 address by its IP alone.
+			if p, err := netip.ParsePrefix(des.Fields[FieldCIDR]); err == nil && p.Addr().Is6() {
+				k := des.Fields[FieldIface] + " " + p.Addr().String()
+				if j, dup := ip6[k]; dup {
+					return fail(i, des.Kind, fmt.Errorf("%w: field cidr: address %q has the IP of %q, with another prefix length; the kernel keeps one", ErrInvalidObject, changes[i].ID, changes[j].ID))
+				}
+				ip6[k] = i
+			}
+		}
 	}
 
 	// Snapshot the system: one List per kind involved.

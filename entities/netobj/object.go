@@ -192,7 +192,7 @@ func (o Object) DefaultID() string {
 	}
 	for len(vals) > 1 {
 		last := vals[len(vals)-1]
-		if last != "" && !(o.Kind == KindRoute && (last == "254" && len(vals) == 2 || last == "0" && len(vals) == 3)) {
+		if last != "" && !(o.Kind == KindRoute && (last == "254" && len(vals) == 2 || last == defaultMetric(o.Fields[FieldDst]) && len(vals) == 3)) {
 			break
 		}
 		vals = vals[:len(vals)-1]
@@ -201,7 +201,8 @@ func (o Object) DefaultID() string {
 }
 
 // Normalize checks o and returns it in canonical form: defaults filled
-// in (route table 254, metric 0), prefixes and numbers in canonical
+// in (route table 254, metric 0 for IPv4 and 1024 for IPv6, as the kernel
+// stores them), prefixes and numbers in canonical
 // spelling. The error wraps ErrInvalidObject and names the object.
 func (o Object) Normalize() (Object, error) {
 	sp, ok := specs[o.Kind]
@@ -291,7 +292,50 @@ func (o Object) Normalize() (Object, error) {
 	if n.Kind == KindRoute && n.Fields[FieldGateway] == "" && n.Fields[FieldIface] == "" {
 		return bad("a route needs a gateway or an interface")
 	}
+	if msg := kernelLimits(n); msg != "" {
+		return bad("%s", msg)
+	}
+	if n.Kind == KindRoute && n.Fields[FieldMetric] == "0" {
+		n.Fields[FieldMetric] = defaultMetric(n.Fields[FieldDst])
+	}
 	return n, nil
+}
+
+// maxNameLen is the longest interface name Linux takes (IFNAMSIZ - 1).
+const maxNameLen = 15
+
+// kernelLimits returns what the kernel would refuse in the normalised n,
+// or "": interface names (the object's own and those it names) of at most
+// 15 bytes with no "/" or space, a vlan_id from 1 to 4094, a table other
+// than 0.
+func kernelLimits(n Object) string {
+	for _, f := range []string{FieldName, FieldPeer, FieldMaster, FieldLink, FieldIface} {
+		v := n.Fields[f]
+		switch {
+		case len(v) > maxNameLen:
+			return fmt.Sprintf("field %s: %q is longer than %d bytes", f, v, maxNameLen)
+		case strings.ContainsAny(v, "/ "):
+			return fmt.Sprintf("field %s: %q holds a \"/\" or a space", f, v)
+		}
+	}
+	if v, ok := n.Fields[FieldVlanID]; ok {
+		if id, _ := strconv.Atoi(v); id < 1 || id > 4094 {
+			return fmt.Sprintf("field vlan_id: %s is not in 1-4094", v)
+		}
+	}
+	if n.Kind == KindRoute && n.Fields[FieldTable] == "0" {
+		return "field table: 0 is not a routing table (main is 254)"
+	}
+	return ""
+}
+
+// defaultMetric is the metric the kernel gives a route of destination dst
+// (normalised) that names none: 0 for IPv4, 1024 for IPv6.
+func defaultMetric(dst string) string {
+	if strings.Contains(dst, ":") {
+		return "1024"
+	}
+	return "0"
 }
 
 // rank orders objects for a commit that adds or sets them: interfaces

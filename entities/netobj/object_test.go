@@ -28,6 +28,15 @@ func TestNormalize(t *testing.T) {
 		{netobj.Address("eth0", "10.0.0.1/24"), netobj.Fields{"interface": "eth0", "cidr": "10.0.0.1/24"}, "eth0,10.0.0.1/24"},
 		{netobj.Interface("vl5", netobj.TypeVlan, netobj.FieldLink, "eth0", netobj.FieldVlanID, "5", netobj.FieldMTU, "01500"),
 			netobj.Fields{"name": "vl5", "type": "vlan", "link": "eth0", "vlan_id": "5", "mtu": "1500"}, "vl5"},
+		// IPv6 routes get the kernel's default metric, 1024, as it stores
+		// them: a read-back then finds what was asked for.
+		{netobj.Route("2001:db8::/32", netobj.FieldIface, "eth0"),
+			netobj.Fields{"dst": "2001:db8::/32", "interface": "eth0", "table": "254", "metric": "1024"}, "2001:db8::/32"},
+		{netobj.Route("2001:db8::/32", netobj.FieldIface, "eth0", netobj.FieldMetric, "0"),
+			netobj.Fields{"dst": "2001:db8::/32", "interface": "eth0", "table": "254", "metric": "1024"}, "2001:db8::/32"},
+		{netobj.Route("2001:db8::/32", netobj.FieldIface, "eth0", netobj.FieldMetric, "7"),
+			netobj.Fields{"dst": "2001:db8::/32", "interface": "eth0", "table": "254", "metric": "7"}, "2001:db8::/32,254,7"},
+		{netobj.Interface("abcdefghijklmno", netobj.TypeBridge), netobj.Fields{"name": "abcdefghijklmno", "type": "bridge"}, "abcdefghijklmno"},
 	}
 	for _, c := range ok {
 		n, err := c.in.Normalize()
@@ -51,12 +60,44 @@ func TestNormalize(t *testing.T) {
 		{netobj.Address("eth0", "10.0.0.1"), "field cidr"},
 		{netobj.Route("10.0.0.0/8"), "a route needs a gateway or an interface"},
 		{netobj.Route("10.0.0.0/8", netobj.FieldGateway, "nowhere"), "field gateway"},
+		// What the kernel refuses, refused before any call.
+		{netobj.Interface("abcdefghijklmnop", netobj.TypeBridge), `field name: "abcdefghijklmnop" is longer than 15 bytes`},
+		{netobj.Interface("a/b", netobj.TypeBridge), `field name: "a/b" holds a "/" or a space`},
+		{netobj.Interface("a b", netobj.TypeBridge), `field name: "a b" holds a "/" or a space`},
+		{netobj.Interface("v0", netobj.TypeVeth, netobj.FieldPeer, "abcdefghijklmnop"), "field peer: "},
+		{netobj.Interface("v0", netobj.TypeBridge, netobj.FieldMaster, "abcdefghijklmnop"), "field master: "},
+		{netobj.Interface("m0", netobj.TypeMacvlan, netobj.FieldLink, "abcdefghijklmnop"), "field link: "},
+		{netobj.Address("abcdefghijklmnop", "10.0.0.1/24"), "field interface: "},
+		{netobj.Route("10.0.0.0/8", netobj.FieldIface, "abcdefghijklmnop"), "field interface: "},
+		{netobj.Interface("vl", netobj.TypeVlan, netobj.FieldLink, "eth0", netobj.FieldVlanID, "4095"), "field vlan_id: 4095 is not in 1-4094"},
+		{netobj.Interface("vl", netobj.TypeVlan, netobj.FieldLink, "eth0", netobj.FieldVlanID, "0"), "field vlan_id: 0 is not in 1-4094"},
+		{netobj.Route("10.0.0.0/8", netobj.FieldIface, "eth0", netobj.FieldTable, "0"), "field table: 0 is not a routing table"},
 	}
 	for _, c := range bad {
 		_, err := c.in.Normalize()
 		assert.Assert(t, errors.Is(err, netobj.ErrInvalidObject), "%v: %v", c.in, err)
 		assert.ErrorContains(t, err, c.want)
 	}
+}
+
+// Two IPv6 addresses with the same IP are one address to the kernel,
+// whatever their prefix lengths: a commit naming both is refused before
+// any call, as two objects naming one.
+func TestTwoV6AddressesWithOneIPAreRefused(t *testing.T) {
+	d := netobj.NewMemoryDriver()
+	changes := []netobj.Change{
+		{ID: "a", Desired: ptr(netobj.Address("eth0", "2001:db8::1/64"))},
+		{ID: "b", Desired: ptr(netobj.Address("eth0", "2001:db8::1/48"))},
+	}
+	_, err := netobj.Commit(context.Background(), d, changes, netobj.CommitOptions{})
+	assert.ErrorIs(t, err, netobj.ErrInvalidObject)
+	assert.ErrorContains(t, err, `field cidr: address "b" has the IP of "a"`)
+	assert.Equal(t, len(d.Calls()), 0)
+	// IPv4 tells them apart by prefix length too.
+	changes[0].Desired, changes[1].Desired = ptr(netobj.Address("eth0", "10.0.0.1/24")), ptr(netobj.Address("eth0", "10.0.0.1/16"))
+	changes = append(changes, netobj.Change{ID: "eth0", Desired: ptr(netobj.Interface("eth0", netobj.TypeBridge))})
+	_, err = netobj.Commit(context.Background(), d, changes, netobj.CommitOptions{})
+	assert.NilError(t, err)
 }
 
 func TestDictLikeFields(t *testing.T) {

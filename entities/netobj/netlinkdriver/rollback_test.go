@@ -84,3 +84,20 @@ func TestRemovalDeletesTheExactRoute(t *testing.T) {
 	assert.Equal(t, string(out), "10.9.0.0/24 via 10.1.0.253 dev br0 metric 100 \n")
 	assert.Assert(t, dump(t, name) != before)
 }
+
+// An IPv6 route given no metric is stored by the kernel with metric
+// 1024: the commit's read-back finds it, and the next commit is clean.
+func TestV6RouteWithoutMetricIsApplied(t *testing.T) {
+	d, name := driverIn(t)
+	ip(t, name, "-6", "addr", "add", "2001:db8:1::1/64", "dev", "br0")
+	r6 := netobj.Route("2001:db8:9::/48", netobj.FieldGateway, "2001:db8:1::fe")
+	rs, err := netobj.Commit(context.Background(), d, want(br0, r6), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	assert.Equal(t, rs[1].Transition, netobj.TransitionAdd)
+	rs, err = netobj.Commit(context.Background(), d, want(br0, r6), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	assert.Equal(t, rs[1].Transition, netobj.TransitionClean)
+	out, err := exec.Command("ip", "-n", name, "-6", "route", "show", "2001:db8:9::/48").CombinedOutput()
+	assert.NilError(t, err)
+	assert.Equal(t, string(out), "2001:db8:9::/48 via 2001:db8:1::fe dev br0 metric 1024 pref medium\n")
+}
