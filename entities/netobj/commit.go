@@ -172,12 +172,12 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 		}
 	}
 
-	// Snapshot the system: one List per kind involved.
+	// Snapshot the system: one List per kind, every kind, because a change
+	// of one kind makes the kernel drop objects of another (the routes
+	// through a removed address or a link set down), which the rollback
+	// must restore too.
 	snap := map[Kind]map[string]Fields{}
 	for _, k := range Kinds {
-		if !kinds[k] {
-			continue
-		}
 		list, err := d.List(ctx, k)
 		if err != nil {
 			return results, fmt.Errorf("netobj: snapshot of %ss: %w", k, err)
@@ -257,7 +257,7 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 			if round == rounds {
 				s := pending[0]
 				err := fmt.Errorf("%w: %s %q not seen as desired after %d rounds", ErrNotApplied, s.kind, keyString(s.kind, s.obj), rounds)
-				return rollback(ctx, d, journal, changes, results, s, err)
+				return rollback(ctx, d, snap, journal, changes, results, s, err)
 			}
 			for _, s := range pending {
 				err := call(ctx, d, s)
@@ -269,14 +269,14 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 						// The call did part of its work: undo it too.
 						journal = appendOnce(journal, s)
 					}
-					return rollback(ctx, d, journal, changes, results, s, err)
+					return rollback(ctx, d, snap, journal, changes, results, s, err)
 				}
 				journal = appendOnce(journal, s)
 			}
 			var err error
 			pending, err = check(ctx, d, pending)
 			if err != nil {
-				return rollback(ctx, d, journal, changes, results, pending[0], err)
+				return rollback(ctx, d, snap, journal, changes, results, pending[0], err)
 			}
 		}
 		start = end
@@ -389,7 +389,7 @@ func diff(des *Object, sys Fields, app *Object) ([]string, error) {
 
 // rollback undoes the journal in reverse order, back to the snapshot, and
 // returns the commit's error for the failed step s.
-func rollback(ctx context.Context, d Driver, journal []*step, changes []Change, results []Result, s *step, cause error) ([]Result, error) {
+func rollback(ctx context.Context, d Driver, snap map[Kind]map[string]Fields, journal []*step, changes []Change, results []Result, s *step, cause error) ([]Result, error) {
 	var errs []error
 	for i := len(journal) - 1; i >= 0; i-- {
 		j := journal[i]
@@ -421,6 +421,7 @@ func rollback(ctx context.Context, d Driver, journal []*step, changes []Change, 
 		results[j.change].Transition = TransitionRolledBack
 		results[j.change].Object = nil
 	}
+	errs = append(errs, restore(ctx, d, snap)...)
 	for i := range results {
 		switch results[i].Transition {
 		case TransitionRolledBack, TransitionClean, TransitionAbsent:
@@ -431,4 +432,43 @@ func rollback(ctx context.Context, d Driver, journal []*step, changes []Change, 
 	}
 	results[s.change] = Result{ID: changes[s.change].ID, Transition: TransitionFailed, Err: cause}
 	return results, &CommitError{ID: changes[s.change].ID, Kind: s.kind, Err: cause, Rollback: errors.Join(errs...)}
+}
+
+// restore re-creates, after the undo, every object of the snapshot that is
+// not on the system, kind by kind in dependency order (interfaces, then
+// addresses, then routes), reading each kind after the one before was
+// restored: an address put back brings its connected route back with it.
+// What the kernel dropped on its own during the commit (routes through an
+// address removed, or through a link set down) comes back this way, as
+// NDB's rollback does.
+func restore(ctx context.Context, d Driver, snap map[Kind]map[string]Fields) []error {
+	var errs []error
+	for _, k := range Kinds {
+		list, err := d.List(ctx, k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("restore %ss: %w", k, err))
+			continue
+		}
+		now := make(map[string]bool, len(list))
+		for _, f := range list {
+			now[keyString(k, f)] = true
+		}
+		var missing []string
+		for key := range snap[k] {
+			if !now[key] {
+				missing = append(missing, key)
+			}
+		}
+		// Parents first: a bridge before its ports.
+		slices.SortFunc(missing, func(a, b string) int {
+			ra, rb := Object{Kind: k, Fields: snap[k][a]}.rank(), Object{Kind: k, Fields: snap[k][b]}.rank()
+			return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(a, b))
+		})
+		for _, key := range missing {
+			if err := d.Add(ctx, k, snap[k][key]); err != nil && !errors.Is(err, ErrExists) {
+				errs = append(errs, fmt.Errorf("restore %s %q: %w", k, key, err))
+			}
+		}
+	}
+	return errs
 }

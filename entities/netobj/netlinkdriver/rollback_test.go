@@ -101,3 +101,20 @@ func TestV6RouteWithoutMetricIsApplied(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, string(out), "2001:db8:9::/48 via 2001:db8:1::fe dev br0 metric 1024 pref medium\n")
 }
+
+// A commit that removes br0's address, and so makes the kernel drop the
+// route through it, then fails: the rollback puts the address back and
+// the route too, as the snapshot has them.
+func TestRollbackRestoresWhatTheKernelDropped(t *testing.T) {
+	d, name := driverIn(t)
+	_, err := netobj.Commit(context.Background(), d, want(br0, addr, rt), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	before := dump(t, name)
+	unreachable := netobj.Route("10.9.0.0/24", netobj.FieldGateway, "10.250.0.1")
+	changes := append(want(br0, unreachable), netobj.Change{ID: "addr", Applied: &addr}, netobj.Change{ID: "rt", Desired: &rt, Applied: &rt})
+	_, err = netobj.Commit(context.Background(), d, changes, netobj.CommitOptions{})
+	var ce *netobj.CommitError
+	assert.Assert(t, errors.As(err, &ce), "%v", err)
+	assert.NilError(t, ce.Rollback)
+	assert.Equal(t, dump(t, name), before)
+}
