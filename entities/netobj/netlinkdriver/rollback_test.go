@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"regexp"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -117,4 +118,39 @@ func TestRollbackRestoresWhatTheKernelDropped(t *testing.T) {
 	assert.Assert(t, errors.As(err, &ce), "%v", err)
 	assert.NilError(t, ce.Rollback)
 	assert.Equal(t, dump(t, name), before)
+}
+
+// Undoing the removal of a veth re-creates it with its peer (the snapshot
+// now holds the peer's name), and then its address and the route through
+// it. The new pair has new indexes and MAC addresses, which the dumps
+// compared leave out.
+func TestRollbackOfAVethRemoval(t *testing.T) {
+	d, name := driverIn(t)
+	v2 := netobj.Interface("v2", netobj.TypeVeth, netobj.FieldPeer, "v2p", netobj.FieldMTU, "1400", netobj.FieldState, "up")
+	v2a := netobj.Address("v2", "10.7.0.1/24")
+	r8 := netobj.Route("10.8.0.0/16", netobj.FieldGateway, "10.7.0.254", netobj.FieldMetric, "7")
+	_, err := netobj.Commit(context.Background(), d, want(br0, addr, v2, v2a, r8), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	before := maskIdentity(dump(t, name))
+	unreachable := netobj.Route("10.9.0.0/24", netobj.FieldGateway, "10.250.0.1")
+	changes := append(want(br0, addr, unreachable),
+		netobj.Change{ID: "v2", Applied: &v2}, netobj.Change{ID: "v2a", Applied: &v2a}, netobj.Change{ID: "r8", Applied: &r8})
+	_, err = netobj.Commit(context.Background(), d, changes, netobj.CommitOptions{})
+	var ce *netobj.CommitError
+	assert.Assert(t, errors.As(err, &ce), "%v", err)
+	assert.NilError(t, ce.Rollback)
+	assert.Equal(t, maskIdentity(dump(t, name)), before)
+}
+
+// maskIdentity blanks what a re-created link cannot keep: its index and
+// its MAC address (and the IPv6 link-local address derived from it).
+func maskIdentity(s string) string {
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`"ifindex":\d+`),
+		regexp.MustCompile(`"(address|broadcast|permaddr)":"[0-9a-f:]{17}"`),
+		regexp.MustCompile(`"(local|dst)":"fe80::[0-9a-f:]*"`),
+	} {
+		s = re.ReplaceAllString(s, "•")
+	}
+	return s
 }
