@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // Change is one object of a commit: the object desired (nil to remove it)
@@ -421,7 +422,14 @@ func rollback(ctx context.Context, d Driver, snap map[Kind]map[string]Fields, jo
 		results[j.change].Transition = TransitionRolledBack
 		results[j.change].Object = nil
 	}
-	errs = append(errs, restore(ctx, d, snap)...)
+	restoreErrs := restore(ctx, d, snap)
+	if err := verify(ctx, d, snap, journal); err == nil {
+		// The system is the snapshot again: an undo step that failed (a
+		// port set back onto a bridge not yet re-created) was repaired.
+		errs = nil
+	} else {
+		errs = append(append(errs, restoreErrs...), err)
+	}
 	for i := range results {
 		switch results[i].Transition {
 		case TransitionRolledBack, TransitionClean, TransitionAbsent:
@@ -434,41 +442,111 @@ func rollback(ctx context.Context, d Driver, snap map[Kind]map[string]Fields, jo
 	return results, &CommitError{ID: changes[s.change].ID, Kind: s.kind, Err: cause, Rollback: errors.Join(errs...)}
 }
 
-// restore re-creates, after the undo, every object of the snapshot that is
-// not on the system, kind by kind in dependency order (interfaces, then
-// addresses, then routes), reading each kind after the one before was
-// restored: an address put back brings its connected route back with it.
-// What the kernel dropped on its own during the commit (routes through an
-// address removed, or through a link set down) comes back this way, as
-// NDB's rollback does.
+// restore makes the system the snapshot again after the undo, kind by
+// kind in dependency order (interfaces, then addresses, then routes),
+// reading each kind after the one before was restored (an address put
+// back brings its connected route back with it): it re-creates every
+// object of the snapshot the system lacks, parents first, and sets back
+// the settable fields that differ. What the kernel dropped on its own
+// during the commit (routes through an address removed, or through a link
+// set down) comes back this way, and so does a field whose undo failed
+// because what it names was not back yet, as NDB's rollback does.
 func restore(ctx context.Context, d Driver, snap map[Kind]map[string]Fields) []error {
 	var errs []error
 	for _, k := range Kinds {
-		list, err := d.List(ctx, k)
+		now, err := listByKey(ctx, d, k)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("restore %ss: %w", k, err))
 			continue
 		}
-		now := make(map[string]bool, len(list))
-		for _, f := range list {
-			now[keyString(k, f)] = true
-		}
-		var missing []string
+		var keys []string
 		for key := range snap[k] {
-			if !now[key] {
-				missing = append(missing, key)
-			}
+			keys = append(keys, key)
 		}
 		// Parents first: a bridge before its ports.
-		slices.SortFunc(missing, func(a, b string) int {
+		slices.SortFunc(keys, func(a, b string) int {
 			ra, rb := Object{Kind: k, Fields: snap[k][a]}.rank(), Object{Kind: k, Fields: snap[k][b]}.rank()
 			return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(a, b))
 		})
-		for _, key := range missing {
-			if err := d.Add(ctx, k, snap[k][key]); err != nil && !errors.Is(err, ErrExists) {
-				errs = append(errs, fmt.Errorf("restore %s %q: %w", k, key, err))
+		for _, key := range keys {
+			want := snap[k][key]
+			cur, ok := now[key]
+			if !ok {
+				if err := d.Add(ctx, k, want); err != nil && !errors.Is(err, ErrExists) {
+					errs = append(errs, fmt.Errorf("restore %s %q: %w", k, key, err))
+				}
+				continue
+			}
+			if changed := settableDiff(k, want, cur); len(changed) > 0 {
+				if err := d.Set(ctx, k, want, changed); err != nil {
+					errs = append(errs, fmt.Errorf("restore %v of %s %q: %w", changed, k, key, err))
+				}
 			}
 		}
 	}
 	return errs
+}
+
+// verify returns an error naming what of the snapshot the system does not
+// hold as the snapshot has it, and what the journal added that is still
+// there, or nil.
+func verify(ctx context.Context, d Driver, snap map[Kind]map[string]Fields, journal []*step) error {
+	var bad []string
+	for _, k := range Kinds {
+		now, err := listByKey(ctx, d, k)
+		if err != nil {
+			return fmt.Errorf("check the rollback: %w", err)
+		}
+		for _, j := range journal {
+			if j.kind == k && j.before == nil {
+				if key := keyString(k, j.obj); now[key] != nil {
+					if _, was := snap[k][key]; !was {
+						bad = append(bad, fmt.Sprintf("%s %q added by the commit is still there", k, key))
+					}
+				}
+			}
+		}
+		for key, want := range snap[k] {
+			cur, ok := now[key]
+			switch {
+			case !ok:
+				bad = append(bad, fmt.Sprintf("%s %q is missing", k, key))
+			case len(settableDiff(k, want, cur)) > 0:
+				bad = append(bad, fmt.Sprintf("%s %q differs in %v", k, key, settableDiff(k, want, cur)))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return fmt.Errorf("the system is not back to its snapshot: %s", strings.Join(bad, "; "))
+}
+
+// settableDiff returns the settable fields of kind k whose values differ
+// between the snapshot's want and the system's cur.
+func settableDiff(k Kind, want, cur Fields) []string {
+	var changed []string
+	for _, n := range specs[k].fields {
+		if slices.Contains(specs[k].createOnly, n) {
+			continue
+		}
+		if want[n] != cur[n] {
+			changed = append(changed, n)
+		}
+	}
+	return changed
+}
+
+// listByKey lists kind k on the system by key.
+func listByKey(ctx context.Context, d Driver, k Kind) (map[string]Fields, error) {
+	list, err := d.List(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]Fields, len(list))
+	for _, f := range list {
+		m[keyString(k, f)] = f
+	}
+	return m, nil
 }
