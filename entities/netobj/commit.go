@@ -248,6 +248,7 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 
 	// Apply group by group, reading each group back.
 	var journal []*step
+	peers := map[string]bool{} // the peers of the veths this commit added
 	for start := 0; start < len(steps); {
 		end := start
 		for end < len(steps) && steps[end].phase == steps[start].phase {
@@ -262,6 +263,18 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 			}
 			for _, s := range pending {
 				err := call(ctx, d, s)
+				if err != nil && errors.Is(err, ErrExists) && s.method == "add" && peers[s.obj[FieldName]] {
+					// The other end of a veth this commit added, which
+					// came with it: set its own fields instead.
+					s.method, s.fields = "set", settableGiven(s.kind, s.obj)
+					err = nil
+					if len(s.fields) > 0 {
+						err = call(ctx, d, s)
+					}
+				}
+				if err == nil && s.method == "add" && s.kind == KindInterface && s.obj[FieldType] == TypeVeth {
+					peers[s.obj[FieldPeer]] = true
+				}
 				switch {
 				case err == nil:
 				case round > 0 && tolerated(s.method, err):
@@ -536,6 +549,17 @@ func settableDiff(k Kind, want, cur Fields) []string {
 		}
 	}
 	return changed
+}
+
+// settableGiven returns the settable fields of kind k that f gives.
+func settableGiven(k Kind, f Fields) []string {
+	var given []string
+	for _, n := range specs[k].fields {
+		if _, ok := f[n]; ok && !slices.Contains(specs[k].createOnly, n) {
+			given = append(given, n)
+		}
+	}
+	return given
 }
 
 // listByKey lists kind k on the system by key.

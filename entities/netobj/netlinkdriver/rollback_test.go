@@ -202,3 +202,22 @@ func linksAndV4(t *testing.T, name string) string {
 	}
 	return strings.Join(links, "\n") + "\n" + rest
 }
+
+// Both ends of a veth pair can be desired objects: the second end, which
+// the first one's add created, gets its own MTU, state and master.
+func TestBothEndsOfAVethAreManaged(t *testing.T) {
+	d, name := driverIn(t)
+	v0 := netobj.Interface("v0", netobj.TypeVeth, netobj.FieldPeer, "v0p", netobj.FieldState, "up")
+	v0p := netobj.Interface("v0p", netobj.TypeVeth, netobj.FieldPeer, "v0", netobj.FieldMTU, "1400", netobj.FieldMaster, "br0", netobj.FieldState, "up")
+	rs, err := netobj.Commit(context.Background(), d, want(br0, v0, v0p), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, []string{rs[1].Transition, rs[2].Transition}, []string{netobj.TransitionAdd, netobj.TransitionAdd})
+	out, err := exec.Command("ip", "-n", name, "-o", "link", "show", "v0p").CombinedOutput()
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(out), "mtu 1400") && strings.Contains(string(out), "master br0") && strings.Contains(string(out), ",UP"), string(out))
+	rs, err = netobj.Commit(context.Background(), d, want(br0, v0, v0p), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	for _, r := range rs {
+		assert.Equal(t, r.Transition, netobj.TransitionClean, r.ID)
+	}
+}
