@@ -192,6 +192,7 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 
 	// The state machine: one or two steps per change.
 	var steps []*step
+	var clean []*step // changes already in place
 	add := func(s *step) {
 		s.order = len(steps)
 		steps = append(steps, s)
@@ -228,6 +229,8 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 			}
 			if len(changed) == 0 {
 				results[i].Transition = TransitionClean
+				// No call, but read back at the end like the rest.
+				clean = append(clean, &step{change: i, method: "set", kind: des.Kind, obj: des.Fields, before: before, phase: phase})
 			} else {
 				add(&step{change: i, method: "set", kind: des.Kind, obj: des.Fields, before: before, fields: changed, phase: phase})
 				results[i].Transition = TransitionSet
@@ -295,7 +298,77 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 		}
 		start = end
 	}
-	return results, nil
+	// Read back every object of the commit once more, after all groups:
+	// a later group can change what an earlier one set (a port of MTU 1400
+	// enslaved to a bridge lowers the bridge's MTU), and a commit that
+	// succeeds leaves every object as desired.
+	every := append(slices.Clip(steps), clean...)
+	for round := 0; ; round++ {
+		pending, err := check(ctx, d, every)
+		if err != nil {
+			return rollback(ctx, d, snap, journal, changes, results, pending[0], err)
+		}
+		if len(pending) == 0 {
+			return results, nil
+		}
+		if round == rounds {
+			s := pending[0]
+			err := fmt.Errorf("%w: %s %q not as desired after the whole commit, %d rounds", ErrNotApplied, s.kind, keyString(s.kind, s.obj), rounds)
+			return rollback(ctx, d, snap, journal, changes, results, s, err)
+		}
+		now := map[Kind]map[string]Fields{}
+		for _, s := range pending {
+			if now[s.kind] == nil {
+				if now[s.kind], err = listByKey(ctx, d, s.kind); err != nil {
+					return rollback(ctx, d, snap, journal, changes, results, s, err)
+				}
+			}
+			if err := converge(ctx, d, s, now[s.kind][keyString(s.kind, s.obj)]); err != nil {
+				return rollback(ctx, d, snap, journal, changes, results, s, err)
+			}
+			journal = appendOnce(journal, s)
+			if results[s.change].Transition == TransitionClean {
+				results[s.change].Transition = TransitionSet
+			}
+		}
+	}
+}
+
+// converge applies step s again after the whole commit found its object
+// not as desired: a removal is deleted again, a missing object added, and
+// an object present has the fields that differ set (recorded in s, so that
+// the rollback sets them back too).
+func converge(ctx context.Context, d Driver, s *step, cur Fields) error {
+	var err error
+	switch {
+	case s.method == "del":
+		err = d.Delete(ctx, s.kind, s.obj)
+		if errors.Is(err, ErrNotExist) {
+			err = nil
+		}
+	case cur == nil:
+		err = d.Add(ctx, s.kind, s.obj)
+		if errors.Is(err, ErrExists) {
+			err = nil
+		}
+	default:
+		var changed []string
+		for _, n := range settableGiven(s.kind, s.obj) {
+			if cur[n] != s.obj[n] {
+				changed = append(changed, n)
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		err = d.Set(ctx, s.kind, s.obj, changed)
+		for _, n := range changed {
+			if !slices.Contains(s.fields, n) {
+				s.fields = append(s.fields, n)
+			}
+		}
+	}
+	return err
 }
 
 func appendOnce(journal []*step, s *step) []*step {

@@ -221,3 +221,23 @@ func TestBothEndsOfAVethAreManaged(t *testing.T) {
 		assert.Equal(t, r.Transition, netobj.TransitionClean, r.ID)
 	}
 }
+
+// A port of MTU 1400 enslaved to a bridge of MTU 1500 lowers the bridge's
+// MTU: the commit reads everything back after all its groups and sets the
+// bridge's MTU again, instead of reporting success with the bridge at 1400.
+func TestCommitLeavesEveryObjectAsDesired(t *testing.T) {
+	d, name := driverIn(t)
+	br := br0.Clone()
+	br.Set(netobj.FieldMTU, "1500")
+	port := netobj.Interface("v0", netobj.TypeVeth, netobj.FieldPeer, "v0p", netobj.FieldMaster, "br0", netobj.FieldMTU, "1400")
+	_, err := netobj.Commit(context.Background(), d, want(br, port), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	out, err := exec.Command("ip", "-n", name, "-o", "link", "show", "br0").CombinedOutput()
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(out), "mtu 1500 "), string(out))
+	rs, err := netobj.Commit(context.Background(), d, want(br, port), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	for _, r := range rs {
+		assert.Equal(t, r.Transition, netobj.TransitionClean, r.ID)
+	}
+}
