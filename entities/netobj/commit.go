@@ -173,6 +173,31 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 		}
 	}
 
+	// An interface removed must not be named by a desired object (a port's
+	// master, a macvlan's link, an address's or a route's interface): the
+	// kernel would take those with it. Refused, naming them.
+	for i, app := range applied {
+		if desired[i] != nil || app == nil || app.Kind != KindInterface {
+			continue
+		}
+		name := app.Fields[FieldName]
+		var users []string
+		for j, des := range desired {
+			if des == nil {
+				continue
+			}
+			for _, f := range []string{FieldMaster, FieldLink, FieldIface} {
+				if des.Fields[f] == name && !(des.Kind == KindInterface && des.Fields[FieldName] == name) {
+					users = append(users, fmt.Sprintf("%s %q (%s)", des.Kind, changes[j].ID, f))
+				}
+			}
+		}
+		if len(users) > 0 {
+			slices.Sort(users)
+			return fail(i, app.Kind, fmt.Errorf("%w: interface %q cannot be removed while desired objects name it: %s; remove them too, or change them", ErrInvalidObject, name, strings.Join(users, ", ")))
+		}
+	}
+
 	// Snapshot the system: one List per kind, every kind, because a change
 	// of one kind makes the kernel drop objects of another (the routes
 	// through a removed address or a link set down), which the rollback

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/entities/netobj"
 	"github.com/sdpconfig/sdpconfig/entities/netobj/netlinkdriver"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 // dump returns what ip -j shows of links, addresses and routes (every
@@ -133,6 +134,7 @@ func TestRollbackOfAVethRemoval(t *testing.T) {
 	r8 := netobj.Route("10.8.0.0/16", netobj.FieldGateway, "10.7.0.254", netobj.FieldMetric, "7")
 	_, err := netobj.Commit(context.Background(), d, want(br0, addr, v2, v2a, r8), netobj.CommitOptions{})
 	assert.NilError(t, err)
+	noCarrier(t, name, "v2")
 	before := maskIdentity(dump(t, name))
 	unreachable := netobj.Route("10.9.0.0/24", netobj.FieldGateway, "10.250.0.1")
 	changes := append(want(br0, addr, unreachable),
@@ -165,6 +167,7 @@ func TestRollbackOfABridgeRemovalReattachesItsPort(t *testing.T) {
 	v0 := netobj.Interface("v0", netobj.TypeVeth, netobj.FieldPeer, "v0p", netobj.FieldMaster, "br0", netobj.FieldState, "up")
 	_, err := netobj.Commit(context.Background(), d, want(br0, addr, v0), netobj.CommitOptions{})
 	assert.NilError(t, err)
+	noCarrier(t, name, "br0")
 	before := linksAndV4(t, name)
 	free := netobj.Interface("v0", netobj.TypeVeth, netobj.FieldPeer, "v0p", netobj.FieldState, "up")
 	unreachable := netobj.Route("10.9.0.0/24", netobj.FieldGateway, "10.250.0.1")
@@ -177,6 +180,7 @@ func TestRollbackOfABridgeRemovalReattachesItsPort(t *testing.T) {
 	var ce *netobj.CommitError
 	assert.Assert(t, errors.As(err, &ce), "%v", err)
 	assert.NilError(t, ce.Rollback)
+	noCarrier(t, name, "br0") // the re-created bridge, once its port is back
 	assert.Equal(t, linksAndV4(t, name), before)
 }
 
@@ -240,4 +244,33 @@ func TestCommitLeavesEveryObjectAsDesired(t *testing.T) {
 	for _, r := range rs {
 		assert.Equal(t, r.Transition, netobj.TransitionClean, r.ID)
 	}
+}
+
+// Removing a bridge that desired objects still name is refused before any
+// call, naming them: the kernel would take the port's enslavement and the
+// address with it.
+func TestRemovalOfANamedInterfaceIsRefused(t *testing.T) {
+	d, name := driverIn(t)
+	port := netobj.Interface("v0", netobj.TypeVeth, netobj.FieldPeer, "v0p", netobj.FieldMaster, "br0")
+	_, err := netobj.Commit(context.Background(), d, want(br0, addr, port), netobj.CommitOptions{})
+	assert.NilError(t, err)
+	// The bridge loses its carrier on its own once a port (down) joined.
+	noCarrier(t, name, "br0")
+	before := linksAndV4(t, name)
+	changes := append(want(addr, port), netobj.Change{ID: "br0", Applied: &br0})
+	_, err = netobj.Commit(context.Background(), d, changes, netobj.CommitOptions{})
+	assert.ErrorIs(t, err, netobj.ErrInvalidObject)
+	assert.ErrorContains(t, err, `interface "br0" cannot be removed while desired objects name it: address "br0,10.1.0.1/24" (interface), interface "v0" (master)`)
+	assert.Equal(t, linksAndV4(t, name), before)
+}
+
+// noCarrier waits until the kernel shows link ifname without carrier (it
+// settles on its own once a port or a peer is down), so that dumps taken
+// before and after a commit compare what the commit did, not the timing.
+func noCarrier(t *testing.T, name, ifname string) {
+	t.Helper()
+	sdptest.WaitFor(t, ifname+" without carrier", func() bool {
+		out, err := exec.Command("ip", "-n", name, "-o", "link", "show", ifname).CombinedOutput()
+		return err == nil && strings.Contains(string(out), "NO-CARRIER")
+	})
 }
