@@ -198,12 +198,21 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 		}
 	}
 
-	// Snapshot the system: one List per kind, every kind, because a change
-	// of one kind makes the kernel drop objects of another (the routes
-	// through a removed address or a link set down), which the rollback
-	// must restore too.
+	// Snapshot the system: one List per kind involved, and per kind whose
+	// objects the kernel drops on its own when an involved kind changes
+	// (the addresses and routes of a link deleted or set down, the routes
+	// through an address removed), which the rollback must restore too.
+	if kinds[KindInterface] {
+		kinds[KindAddress] = true
+	}
+	if kinds[KindAddress] {
+		kinds[KindRoute] = true
+	}
 	snap := map[Kind]map[string]Fields{}
 	for _, k := range Kinds {
+		if !kinds[k] {
+			continue
+		}
 		list, err := d.List(ctx, k)
 		if err != nil {
 			return results, fmt.Errorf("netobj: snapshot of %ss: %w", k, err)
@@ -328,6 +337,10 @@ func Commit(ctx context.Context, d Driver, changes []Change, opts CommitOptions)
 	// enslaved to a bridge lowers the bridge's MTU), and a commit that
 	// succeeds leaves every object as desired.
 	every := append(slices.Clip(steps), clean...)
+	if len(every) == 0 || every[0].phase == every[len(every)-1].phase && len(clean) == 0 {
+		// One group, read back after its last call: nothing came after.
+		return results, nil
+	}
 	for round := 0; ; round++ {
 		pending, err := check(ctx, d, every)
 		if err != nil {
