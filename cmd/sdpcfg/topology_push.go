@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/sdpconfig/sdpconfig/entities/topology"
 )
@@ -16,11 +15,13 @@ func (o *topologyOptions) push(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	var spec map[string]any
-	if err := dec.Decode(&spec); err != nil || spec == nil {
-		return usagef("topology push: SPEC must be a JSON object: %v", err)
+	v, err := parseJSON(text)
+	if err != nil {
+		return usagef("SPEC is not valid JSON: %v", err)
+	}
+	spec, ok := v.(map[string]any)
+	if !ok {
+		return usagef("SPEC must be a JSON object, not %s", jsonKind(v))
 	}
 	c, err := o.g.open(ctx)
 	if err != nil {
@@ -35,4 +36,21 @@ func (o *topologyOptions) push(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.g.env.out, "pushed %s to %s: generation %d, version hash %s\n", id, agent, d.Generation, d.Hash)
 	return nil
+}
+
+// jsonKind names the kind of a decoded JSON value, for messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number, float64:
+		return "a number"
+	}
+	return "an object"
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/entities/topology"
 )
 
@@ -29,7 +30,7 @@ func (o *topologyOptions) status(ctx context.Context) error {
 		}
 	}
 	if len(o.args) == 1 && len(sts) == 0 {
-		return fmt.Errorf("no key of agent %q under %s (push one with 'sdpcfg topology push')", o.args[0], topology.Prefix)
+		return fmt.Errorf("agent %q: %w: no key of it under %s (push one with 'sdpcfg topology push')", o.args[0], backend.ErrNotFound, topology.Prefix)
 	}
 	p := newPrinter(o.g.output, o.g.env.out, shapeList)
 	tw := tabwriter.NewWriter(o.g.env.out, 0, 4, 2, ' ', 0)

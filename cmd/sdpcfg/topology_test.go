@@ -46,7 +46,7 @@ func TestTopologyPushStatusResync(t *testing.T) {
 	assert.Equal(t, sts[0].Desired.Generation, int64(2))
 
 	wantError(t, h.run("topology", "resync", "nobody"), exitNotFound, `"nobody"`)
-	wantError(t, h.run("topology", "status", "nobody"), exitError, `"nobody"`)
+	wantError(t, h.run("topology", "status", "nobody"), exitNotFound, `"nobody"`)
 	wantError(t, h.run("topology", "push", "host-1", "lab", "[1]"), exitUsage, "JSON object")
 	wantError(t, h.run("topology", "frob"), exitUsage, `"frob"`)
 	wantError(t, h.run("topology"), exitUsage, "subcommand")
@@ -65,5 +65,34 @@ func TestDemoShowsTopologyRepair(t *testing.T) {
 		"Repaired (2 applies)",
 	} {
 		assert.Assert(t, strings.Contains(out, want), "%q missing:\n%s", want, out)
+	}
+}
+
+// The details of the topology commands: one JSON object and nothing after
+// it, a not-found status exits 3, one prefix per message.
+func TestTopologyCLIDetails(t *testing.T) {
+	h := newHarness(t)
+	wantError(t, h.run("topology", "push", "host-1", "lab", `{"a":1} xyz`), exitUsage, "sdpcfg: topology push: SPEC is not valid JSON: line 1, column 9: text after the JSON value")
+	wantError(t, h.run("topology", "push", "host-1", "lab", `null`), exitUsage, "sdpcfg: topology push: SPEC must be a JSON object, not null")
+	wantError(t, h.run("topology", "push", "host-1", "lab", `[1]`), exitUsage, "SPEC must be a JSON object, not an array")
+	r := h.run("topology", "push", "host-1", "lab", `null`)
+	assert.Assert(t, !strings.Contains(r.err, "topology push: topology push") && !strings.Contains(r.err, "<nil>"), r.err)
+	_, ok := h.value("/topology/desired/host-1")
+	assert.Assert(t, !ok, "nothing pushed")
+	wantError(t, h.run("topology", "status", "nope"), exitNotFound, `topology status: agent "nope": key not found`)
+	wantError(t, h.run("topology", "resync", "nope"), exitNotFound, `topology resync: agent "nope"`)
+}
+
+// Numbers pushed from the CLI, in any spelling, verify after the store.
+func TestTopologyPushNumbersVerify(t *testing.T) {
+	h := newHarness(t)
+	for i, spec := range []string{`{"mtu_ratio": 1.50}`, `{"n": 1e3}`, `{"loss": 2E-7}`, `{"loss": 0.00001}`} {
+		agent := "host-" + string(rune('a'+i))
+		h.ok("topology", "push", agent, "lab", spec)
+		v, ok := h.value("/topology/desired/" + agent)
+		assert.Assert(t, ok)
+		var d topology.Desired
+		assert.NilError(t, json.Unmarshal([]byte(v), &d))
+		assert.NilError(t, topology.Verify(d.Spec, d.Hash), "%s stored as %s", spec, v)
 	}
 }

@@ -1,9 +1,13 @@
 package topology
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/config"
 	"gotest.tools/v3/assert"
 )
 
@@ -43,4 +47,70 @@ func TestVerify(t *testing.T) {
 	assert.Assert(t, errors.Is(err, ErrHashMismatch))
 	assert.ErrorContains(t, err, "deadbeef")
 	assert.ErrorContains(t, err, h)
+}
+
+// The hash is defined on numbers' values, not their text: every spelling
+// of one value hashes the same, and different values differ.
+func TestHashOfNumbersIsByValue(t *testing.T) {
+	same := [][]string{
+		{"0.00001", "1e-05", "1E-5", "0.000010", "10e-6"},
+		{"1.5", "1.50", "15e-1", "0.15e1"},
+		{"1000", "1e3", "1E+3", "1000.0", "1.000e3"},
+		{"2e-7", "2E-7", "0.0000002"},
+		{"0", "-0", "0.0", "0e10"},
+		{"1", "1.0", "1e0", "100e-2"},
+		{"-3.25", "-325e-2"},
+		{"1e300", "10e299"},
+		{"123456789012345678901234567890", "1.23456789012345678901234567890e29"},
+	}
+	hashOf := func(num string) string {
+		t.Helper()
+		var spec map[string]any
+		assert.NilError(t, json.Unmarshal([]byte(`{"v": `+num+`}`), &spec))
+		h, err := Hash(spec)
+		assert.NilError(t, err)
+		return h
+	}
+	var classes []string
+	for _, group := range same {
+		h := hashOf(group[0])
+		for _, n := range group[1:] {
+			assert.Equal(t, hashOf(n), h, "%s and %s", group[0], n)
+		}
+		classes = append(classes, h)
+	}
+	for i := range classes {
+		for j := i + 1; j < len(classes); j++ {
+			assert.Assert(t, classes[i] != classes[j], "%s and %s hash the same", same[i][0], same[j][0])
+		}
+	}
+	for in, want := range map[string]string{
+		"1e-05": "0.00001", "1.50": "1.5", "1e3": "1000", "-0": "0", "2E-7": "0.0000002",
+		"1e300": "1e+300", "1.5e-50": "1.5e-50", "12.5e1": "125",
+	} {
+		assert.Equal(t, canonicalNumber(in), want, in)
+	}
+}
+
+// A spec pushed with decimal numbers verifies after the round trip
+// through the store, which writes numbers as Python prints them (1e-05):
+// the agent would otherwise refuse the push for good.
+func TestPushedNumbersVerifyAfterTheStore(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
+		ctx := ctxT(t)
+		for i, v := range []any{0.00001, 1.50, 1e3, 2e-7, 1e21, 123.456, -0.5, 3} {
+			agent := fmt.Sprintf("a%d", i)
+			if _, err := Push(ctx, cfg, agent, "t", map[string]any{"loss": v, "nested": []any{map[string]any{"ratio": v}}}); err != nil {
+				t.Fatal(err)
+			}
+			var d Desired
+			err := cfg.Txn(ctx, func(t *config.Txn) error {
+				var err error
+				d, err = DesiredTopologies.Get(t, agent)
+				return err
+			})
+			assert.NilError(t, err)
+			assert.NilError(t, Verify(d.Spec, d.Hash), "%v as stored: %v", v, d.Spec["loss"])
+		}
+	})
 }
