@@ -329,16 +329,15 @@ func (m *Master) evaluate(ctx context.Context, view *dirtySet, agent string) err
 		case act.clear:
 			ops = append(ops, backend.Delete(backend.Key(fPath)))
 		case act.flag != "":
-			nf := Drift{Reason: act.flag, Since: m.opts.Now().Unix()}
+			nf := Drift{Reason: act.flag, Since: m.opts.Now().Unix(), Generation: d.Generation}
 			if hasF {
 				nf.Since = flag.Since
-				if flag.Reason == act.flag {
-					nf.Repushes = flag.Repushes
-				}
+				nf.Repushes = budgetUsed(d, &flag)
 			}
 			if act.bump {
 				nf.Repushes++
 				d.Generation++
+				nf.Generation = d.Generation
 				v, err := config.Marshal(d)
 				if err != nil {
 					return err
@@ -374,6 +373,17 @@ func (m *Master) evaluate(ctx context.Context, view *dirtySet, agent string) err
 	return nil
 }
 
+// budgetUsed returns the re-pushes flag counts against the push d is at:
+// its count when no push came since (d's generation is the flag's), 0 when
+// a new push did (a higher generation; a flag of an earlier version, with
+// no generation, counts as its reason's until then).
+func budgetUsed(d Desired, flag *Drift) int {
+	if flag.Generation != 0 && d.Generation > flag.Generation {
+		return 0
+	}
+	return flag.Repushes
+}
+
 // action is what the master writes for one agent.
 type action struct {
 	clear bool   // delete the flag
@@ -395,8 +405,8 @@ func (m *Master) decide(d Desired, hb *Heartbeat, flag *Drift) action {
 		act.flag = reason
 	}
 	repushes := 0
-	if flag != nil && flag.Reason == reason {
-		repushes = flag.Repushes
+	if flag != nil {
+		repushes = budgetUsed(d, flag)
 	}
 	if hb != nil && repushes < m.opts.MaxRepushes {
 		act.flag, act.bump = reason, true

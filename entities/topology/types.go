@@ -58,8 +58,15 @@ type Drift struct {
 	Reason string `json:"reason"`
 	// Since is the Unix time the flag was raised.
 	Since int64 `json:"since"`
-	// Repushes counts the generation bumps made for this drift.
+	// Repushes counts the generation bumps the master made for the
+	// desired push Generation belongs to, whatever the reasons: at most
+	// MaxRepushes per push, until the flag clears or a new push (or
+	// Resync) starts a new budget.
 	Repushes int `json:"repushes"`
+	// Generation is the desired generation the budget has reached: the
+	// master's last re-push, or the generation the flag was raised at. A
+	// desired generation above it is a new push.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // The drift reasons of a Drift flag.
