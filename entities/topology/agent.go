@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +19,9 @@ const (
 	DefaultLeaseTTL        = 10 * time.Second
 	DefaultObserveInterval = 5 * time.Second
 	DefaultRetryInterval   = 100 * time.Millisecond
-	maxRetryInterval       = 5 * time.Second
+	// DefaultCallTimeout bounds each Apply, Observe and Teardown call.
+	DefaultCallTimeout = 5 * time.Minute
+	maxRetryInterval   = 5 * time.Second
 )
 
 // AgentOptions configure an Agent.
@@ -39,6 +42,12 @@ type AgentOptions struct {
 	// RetryInterval is the first wait after the loop failed (store
 	// unreachable); it doubles up to 5s. 0 means DefaultRetryInterval.
 	RetryInterval time.Duration
+	// CallTimeout bounds each call of the Applier (Apply, Observe,
+	// Teardown): its context ends then, and a call that ends with it is
+	// recorded as the row's error ("did not finish within ..."), so that a
+	// hung apply does not leave a live heartbeat behind the desired
+	// generation for good. 0 means DefaultCallTimeout.
+	CallTimeout time.Duration
 	// Now gives applied_at; nil means time.Now.
 	Now func() time.Time
 }
@@ -277,7 +286,9 @@ func (a *Agent) act(ctx context.Context, it *config.Iteration, v *agentView) err
 			return err
 		}
 	}
-	hydrated, err := safeCall(func() (map[string]any, error) { return a.opts.Applier.Apply(ctx, d.TopologyID, d.Spec) })
+	hydrated, err := a.call(ctx, "apply", func(ctx context.Context) (map[string]any, error) {
+		return a.opts.Applier.Apply(ctx, d.TopologyID, d.Spec)
+	})
 	if err != nil {
 		return a.recordError(ctx, it, d.TopologyID, "apply: "+err.Error(), hydrated)
 	}
@@ -290,7 +301,7 @@ func (a *Agent) act(ctx context.Context, it *config.Iteration, v *agentView) err
 
 // teardown tears row's topology down and clears the row.
 func (a *Agent) teardown(ctx context.Context, it *config.Iteration, row AppliedRow) error {
-	_, err := safeCall(func() (map[string]any, error) {
+	_, err := a.call(ctx, "teardown", func(ctx context.Context) (map[string]any, error) {
 		return nil, a.opts.Applier.Teardown(ctx, row.TopologyID, row.Hydrated)
 	})
 	if err != nil {
@@ -319,7 +330,7 @@ func (a *Agent) recordError(ctx context.Context, it *config.Iteration, topologyI
 // heartbeat observes and writes the heartbeat on the lease if it differs
 // from the stored one (or is missing, or on another lease).
 func (a *Agent) heartbeat(ctx context.Context, it *config.Iteration, v *agentView) error {
-	obs, err := safeCall(func() (map[string]any, error) { return a.opts.Applier.Observe(ctx) })
+	obs, err := a.call(ctx, "observe", func(ctx context.Context) (map[string]any, error) { return a.opts.Applier.Observe(ctx) })
 	if err != nil {
 		obs = map[string]any{"error": Truncate(err.Error())}
 	}
@@ -385,6 +396,19 @@ func (a *Agent) dropLease() {
 }
 
 // safeCall calls f, turning a panic into an error.
+// call runs an Applier call f under the agent's CallTimeout, through
+// safeCall; an error after the deadline says so.
+func (a *Agent) call(ctx context.Context, what string, f func(context.Context) (map[string]any, error)) (map[string]any, error) {
+	timeout := cmp.Or(a.opts.CallTimeout, DefaultCallTimeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	m, err := safeCall(func() (map[string]any, error) { return f(cctx) })
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("%s did not finish within %v: %w", what, timeout, err)
+	}
+	return m, err
+}
+
 func safeCall(f func() (map[string]any, error)) (m map[string]any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
