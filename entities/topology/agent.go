@@ -278,7 +278,7 @@ func (a *Agent) act(ctx context.Context, it *config.Iteration, v *agentView) err
 		return a.teardown(ctx, it, v.row)
 	}
 	d := v.desired
-	if err := Verify(d.Spec, d.Hash); err != nil {
+	if err := VerifyDesired(d); err != nil {
 		return a.recordError(ctx, it, d.TopologyID, fmt.Sprintf("refused push of generation %d: %v", d.Generation, err), nil)
 	}
 	if v.hasRow && v.row.TopologyID != d.TopologyID {

@@ -69,3 +69,25 @@ func TestRepushBudgetPerDesiredPush(t *testing.T) {
 		assert.Equal(t, f.Repushes, 1)
 	})
 }
+
+// A push with this deployment's volatile paths records them, and its agent
+// verifies with them: it applies the push.
+func TestPushWithVolatilePathsIsApplied(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
+		ctx := ctxT(t)
+		ap := NewMemoryApplier()
+		startAgent(t, cfg, "a1", ap, "")
+		sdptest.WaitFor(t, "heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		paths := []string{"nodes/*/status"}
+		d, err := PushWith(ctx, cfg, "a1", "topo-1", map[string]any{"nodes": []any{map[string]any{"name": "n1", "status": "up", "updated_at": 5}}}, paths)
+		assert.NilError(t, err)
+		stored, _ := get(t, cfg, DesiredTopologies, "a1")
+		assert.DeepEqual(t, stored.VolatilePaths, paths)
+		assert.NilError(t, VerifyDesired(stored))
+		assert.ErrorIs(t, Verify(stored.Spec, stored.Hash), ErrHashMismatch) // other paths, other hash
+		sdptest.WaitFor(t, "applied", func() bool {
+			row, ok := get(t, cfg, AppliedRows, "a1")
+			return ok && row.AppliedVersionHash == d.Hash
+		})
+	})
+}

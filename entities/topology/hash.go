@@ -6,33 +6,39 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
 
-// VolatileFields are the object keys Hash ignores, at every depth (inside
-// nested objects and arrays): timestamps, status and layout coordinates,
-// which change without changing what the agent must run. The list is part
-// of the hash's definition: changing it changes every hash.
-var VolatileFields = []string{
-	// timestamps
+// DefaultVolatilePaths are the paths Hash leaves out of a spec by default:
+// timestamps and layout at the top of the spec, and the coordinates and
+// timestamps of the elements of its collections (a node's "x" in
+// {"nodes": [{"x": 10}]}, at "nodes/*/x"). They are paths, not names
+// matched at any depth: "status" is not among them, and a desired
+// "status": "running" → "stopped" is a change to apply. Push records the
+// paths it hashed with in the desired key, so that its agent verifies with
+// the same ones.
+var DefaultVolatilePaths = []string{
 	"created_at", "updated_at", "applied_at", "deployed_at", "last_seen", "timestamp",
-	// status
-	"status", "state_message",
-	// layout coordinates (of an editor's canvas)
-	"x", "y", "position", "layout",
+	"layout", "position",
+	"*/*/x", "*/*/y", "*/*/position", "*/*/layout",
+	"*/*/created_at", "*/*/updated_at",
 }
 
-// Hash returns the canonical version hash of a spec: the hex SHA-256 of its
-// JSON with object keys sorted at every depth, no insignificant space, no
-// HTML escaping, every key of VolatileFields removed at every depth, and
-// every number written in the canonical form of its value (canonicalNumber):
-// 1, 1.0 and 1e0 hash the same, and so do 0.00001 and 1e-05 (Python's
-// text of it, which the store may hold). Two specs that differ only in
-// volatile fields, key order or the spelling of their numbers hash the
-// same.
-func Hash(spec map[string]any) (string, error) {
+// Hash returns the canonical version hash of a spec with the
+// DefaultVolatilePaths left out: HashWith(spec, DefaultVolatilePaths).
+func Hash(spec map[string]any) (string, error) { return HashWith(spec, DefaultVolatilePaths) }
+
+// HashWith returns the canonical version hash of a spec: the hex SHA-256
+// of its JSON with object keys sorted at every depth, no insignificant
+// space, no HTML escaping, the values at the volatile paths left out, and
+// every number written in the canonical form of its value
+// (canonicalNumber): 1, 1.0 and 1e0 hash the same, and so do 0.00001 and
+// 1e-05 (Python's text of it, which the store may hold). A path is
+// "/"-separated object keys or array indexes from the spec's top, where
+// "*" is any key or index. Two specs that differ only in volatile values,
+// key order or the spelling of their numbers hash the same.
+func HashWith(spec map[string]any, volatile []string) (string, error) {
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return "", fmt.Errorf("topology: hash: %w", err)
@@ -43,37 +49,50 @@ func Hash(spec map[string]any) (string, error) {
 	if err := dec.Decode(&v); err != nil {
 		return "", fmt.Errorf("topology: hash: %w", err)
 	}
+	for _, p := range volatile {
+		if p == "" {
+			return "", fmt.Errorf("topology: hash: an empty volatile path")
+		}
+		v = without(v, strings.Split(p, "/"))
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(canonical(stripVolatile(v))); err != nil { // maps encode with sorted keys
+	if err := enc.Encode(canonical(v)); err != nil { // maps encode with sorted keys
 		return "", fmt.Errorf("topology: hash: %w", err)
 	}
 	sum := sha256.Sum256(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// stripVolatile returns v without the VolatileFields keys at any depth.
-func stripVolatile(v any) any {
+// without returns v without the values at path (its segments), where
+// "*" matches any key or index. v was freshly decoded: it is changed in
+// place.
+func without(v any, path []string) any {
+	seg, rest := path[0], path[1:]
 	switch x := v.(type) {
 	case map[string]any:
-		out := make(map[string]any, len(x))
 		for k, e := range x {
-			if slices.Contains(VolatileFields, k) {
+			if seg != "*" && seg != k {
 				continue
 			}
-			out[k] = stripVolatile(e)
+			if len(rest) == 0 {
+				delete(x, k)
+			} else {
+				x[k] = without(e, rest)
+			}
 		}
-		return out
 	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = stripVolatile(e)
+		if len(rest) == 0 {
+			return v // array elements are not left out: that would shift the others
 		}
-		return out
-	default:
-		return v
+		for i, e := range x {
+			if seg == "*" || seg == strconv.Itoa(i) {
+				x[i] = without(e, rest)
+			}
+		}
 	}
+	return v
 }
 
 // canonical returns v with every json.Number in canonical form.
@@ -149,10 +168,28 @@ func canonicalNumber(s string) string {
 	return out + "e" + strconv.Itoa(e)
 }
 
-// Verify checks that spec hashes to hash; it fails with an error wrapping
-// ErrHashMismatch, naming both hashes, otherwise.
+// Verify checks that spec hashes to hash with the DefaultVolatilePaths;
+// see VerifyDesired for a pushed topology.
 func Verify(spec map[string]any, hash string) error {
-	got, err := Hash(spec)
+	return VerifyWith(spec, hash, DefaultVolatilePaths)
+}
+
+// VerifyDesired checks a pushed topology: its spec hashes to its hash
+// with the volatile paths it was pushed with (the defaults for a push that
+// records none).
+func VerifyDesired(d Desired) error {
+	paths := d.VolatilePaths
+	if paths == nil {
+		paths = DefaultVolatilePaths
+	}
+	return VerifyWith(d.Spec, d.Hash, paths)
+}
+
+// VerifyWith checks that spec hashes to hash with the volatile paths; it
+// fails with an error wrapping ErrHashMismatch, naming both hashes,
+// otherwise.
+func VerifyWith(spec map[string]any, hash string, volatile []string) error {
+	got, err := HashWith(spec, volatile)
 	if err != nil {
 		return err
 	}

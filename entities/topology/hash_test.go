@@ -11,15 +11,15 @@ import (
 	"gotest.tools/v3/assert"
 )
 
-func TestHashIgnoresOrderAndVolatileFields(t *testing.T) {
+func TestHashIgnoresOrderAndVolatilePaths(t *testing.T) {
 	a := map[string]any{
 		"name":       "t1",
-		"lans":       []any{map[string]any{"id": "lan-1", "cidr": "10.0.0.0/24", "x": 10, "y": 20, "status": "up"}},
+		"lans":       []any{map[string]any{"id": "lan-1", "cidr": "10.0.0.0/24", "x": 10, "y": 20}},
 		"updated_at": "2024-01-01",
-		"nested":     map[string]any{"deep": map[string]any{"timestamp": 5, "keep": 1.5}},
+		"nested":     map[string]any{"deep": map[string]any{"keep": 1.5}},
 	}
 	b := map[string]any{
-		"nested":     map[string]any{"deep": map[string]any{"keep": 1.5, "timestamp": 99}},
+		"nested":     map[string]any{"deep": map[string]any{"keep": 1.5}},
 		"lans":       []any{map[string]any{"cidr": "10.0.0.0/24", "id": "lan-1", "position": "left"}},
 		"name":       "t1",
 		"created_at": "yesterday",
@@ -35,8 +35,31 @@ func TestHashIgnoresOrderAndVolatileFields(t *testing.T) {
 	hc, _ := Hash(b)
 	assert.Assert(t, hc != ha)
 	// Known value: {"a":1} canonical text.
-	h, _ := Hash(map[string]any{"a": 1, "status": "x"})
+	h, _ := Hash(map[string]any{"a": 1, "updated_at": "x"})
 	assert.Equal(t, h, "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862") // sha256 of {"a":1}
+}
+
+// Volatile fields are paths, not names matched at any depth: a desired
+// "status" that changes is a change, wherever it is; a deployment can
+// name its own paths.
+func TestVolatileFieldsArePaths(t *testing.T) {
+	running := map[string]any{"status": "running", "nodes": []any{map[string]any{"name": "n1", "status": "running", "x": 1}}}
+	stopped := map[string]any{"status": "stopped", "nodes": []any{map[string]any{"name": "n1", "status": "stopped", "x": 2}}}
+	h1, _ := Hash(running)
+	h2, _ := Hash(stopped)
+	assert.Assert(t, h1 != h2, "a change of status hashes the same")
+	// Only the node's status differs now: still a change...
+	stopped["status"] = "running"
+	h3, _ := Hash(stopped)
+	assert.Assert(t, h3 != h1)
+	// ... unless this deployment says node statuses are volatile.
+	paths := append([]string{"nodes/*/status"}, DefaultVolatilePaths...)
+	h4, err := HashWith(running, paths)
+	assert.NilError(t, err)
+	h5, _ := HashWith(stopped, paths)
+	assert.Equal(t, h4, h5)
+	_, err = HashWith(running, []string{""})
+	assert.ErrorContains(t, err, "an empty volatile path")
 }
 
 func TestVerify(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,7 +68,13 @@ func NewMaster(cfg *config.Config, opts MasterOptions) *Master {
 // Push writes the desired topology of agent: spec with its Hash and the
 // next generation. It returns what it wrote.
 func Push(ctx context.Context, cfg *config.Config, agent, topologyID string, spec map[string]any) (d Desired, err error) {
-	hash, err := Hash(spec)
+	return PushWith(ctx, cfg, agent, topologyID, spec, DefaultVolatilePaths)
+}
+
+// PushWith is Push with the volatile paths of this deployment (see
+// HashWith), recorded in the desired key for the agent to verify with.
+func PushWith(ctx context.Context, cfg *config.Config, agent, topologyID string, spec map[string]any, volatile []string) (d Desired, err error) {
+	hash, err := HashWith(spec, volatile)
 	if err != nil {
 		return Desired{}, err
 	}
@@ -76,7 +83,7 @@ func Push(ctx context.Context, cfg *config.Config, agent, topologyID string, spe
 		if err != nil && !errors.Is(err, backend.ErrNotFound) {
 			return err
 		}
-		d = Desired{TopologyID: topologyID, Spec: nonNil(spec), Hash: hash, Generation: old.Generation + 1}
+		d = Desired{TopologyID: topologyID, Spec: nonNil(spec), Hash: hash, VolatilePaths: slices.Clone(volatile), Generation: old.Generation + 1}
 		return DesiredTopologies.CreateOrUpdate(t, agent, d)
 	})
 	return d, err

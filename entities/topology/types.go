@@ -7,8 +7,12 @@ type Desired struct {
 	TopologyID string `json:"topology_id"`
 	// Spec is the hydrated spec the agent applies.
 	Spec map[string]any `json:"spec"`
-	// Hash is Hash(Spec): the agent refuses a push where it differs.
+	// Hash is HashWith(Spec, VolatilePaths): the agent refuses a push where
+	// it differs.
 	Hash string `json:"version_hash"`
+	// VolatilePaths are the paths the hash leaves out (see HashWith); nil
+	// in a push of an earlier version, which used DefaultVolatilePaths.
+	VolatilePaths []string `json:"volatile_paths,omitempty"`
 	// Generation grows by one on every push and re-push; the agent applies
 	// when it moves.
 	Generation int64 `json:"generation"`

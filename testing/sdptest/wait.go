@@ -5,21 +5,25 @@ import (
 	"time"
 )
 
-// WaitTimeout bounds WaitFor. It is generous on purpose: it only stops a
-// test that would otherwise hang, and says nothing about speed.
+// WaitTimeout is the least WaitFor waits. It is generous on purpose: it
+// only stops a test that would otherwise hang, and says nothing about
+// speed.
 const WaitTimeout = 30 * time.Second
 
 // WaitFor polls cond until it holds and fails the test, naming what it
-// waited for, if it still does not hold after WaitTimeout. Use it instead
+// waited for, if it still does not hold after Patience(t) (at least
+// WaitTimeout; most of what is left before the test binary's deadline), so
+// that a loaded machine slows a test down instead of failing it. Use it instead
 // of time.Sleep to wait for something another goroutine or process does.
 // The polling interval starts at 1ms and grows to 10ms.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
+	wait := max(WaitTimeout, Patience(t))
+	deadline := time.Now().Add(wait)
 	interval := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", WaitTimeout, what)
+			t.Fatalf("timed out after %v waiting for %s", wait.Round(time.Second), what)
 		}
 		time.Sleep(interval)
 		interval = min(2*interval, 10*time.Millisecond)
