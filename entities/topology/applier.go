@@ -18,6 +18,11 @@ type Applier interface {
 	// blob; tearing down what is not there is not an error.
 	Teardown(ctx context.Context, topologyID string, hydrated map[string]any) error
 	// Observe returns what is running now, compact enough for a heartbeat.
+	// The master cross-checks two keys when present: "topologies", the
+	// ids of the topologies running (a list without the desired one is
+	// drift, although the applied row says it was applied), and "missing",
+	// the parts of it not running (a non-empty list is drift). An error
+	// is drift too.
 	Observe(ctx context.Context) (map[string]any, error)
 }
 
@@ -90,6 +95,14 @@ func (m *MemoryApplier) SetObserveError(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.observeErr = err
+}
+
+// Lose drops topologyID from what runs without any error, as a host that
+// lost it silently (a reboot without restore).
+func (m *MemoryApplier) Lose(topologyID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.running, topologyID)
 }
 
 // Applies returns how many times Apply was called.

@@ -91,3 +91,25 @@ func TestPushWithVolatilePathsIsApplied(t *testing.T) {
 		})
 	})
 }
+
+// A host that lost its topology silently (no error; Observe no longer
+// lists it) is drift: the master re-pushes and the agent applies again.
+func TestSilentlyLostTopologyIsRepaired(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
+		ctx := ctxT(t)
+		startMaster(t, cfg)
+		ap := NewMemoryApplier()
+		startAgent(t, cfg, "a1", ap, "")
+		sdptest.WaitFor(t, "heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		d, err := Push(ctx, cfg, "a1", "topo-1", specA)
+		assert.NilError(t, err)
+		sdptest.WaitFor(t, "applied", func() bool { return ap.Applies() == 1 })
+		ap.Lose("topo-1")
+		sdptest.WaitFor(t, "re-pushed and applied again", func() bool {
+			cur, _ := get(t, cfg, DesiredTopologies, "a1")
+			return ap.Applies() == 2 && cur.Generation == d.Generation+1
+		})
+		assert.DeepEqual(t, ap.Running(), []string{"topo-1"})
+		sdptest.WaitFor(t, "flag cleared", func() bool { _, flagged := get(t, cfg, DriftFlags, "a1"); return !flagged })
+	})
+}

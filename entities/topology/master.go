@@ -109,7 +109,8 @@ func Resync(ctx context.Context, cfg *config.Config, agent string) (d Desired, e
 // Check returns why an agent whose desired topology is d and whose
 // heartbeat is hb (nil: missing) drifts, or "" when it runs d: the first of
 // a missing heartbeat, a different topology id, an error marker (empty
-// hash), a different hash, and an observed state reporting an error.
+// hash), a different hash, an observed state reporting an error, and an
+// observed state that lacks the topology (observedLacks).
 func Check(d Desired, hb *Heartbeat) string {
 	switch {
 	case hb == nil:
@@ -122,8 +123,23 @@ func Check(d Desired, hb *Heartbeat) string {
 		return ReasonHash
 	case hb.Observed["error"] != nil:
 		return ReasonObservedError
+	case observedLacks(d, hb.Observed):
+		return ReasonObservedMissing
 	}
 	return ""
+}
+
+// observedLacks reports whether an Applier's observation says the desired
+// topology is not (all) there, although the applied row says it is: the
+// observation lists the topologies running ("topologies") without d's, or
+// lists missing parts ("missing"). An observation with neither key is not
+// judged.
+func observedLacks(d Desired, observed map[string]any) bool {
+	if ids, ok := observed["topologies"].([]any); ok && !slices.Contains(ids, any(d.TopologyID)) {
+		return true
+	}
+	missing, ok := observed["missing"].([]any)
+	return ok && len(missing) > 0
 }
 
 // MasterStats are a Master's counters since NewMaster.

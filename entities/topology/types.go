@@ -80,4 +80,5 @@ const (
 	ReasonMarker           = "error marker (no applied hash)"
 	ReasonHash             = "applied hash differs from desired"
 	ReasonObservedError    = "observed state reports an error"
+	ReasonObservedMissing  = "observed state lacks the topology"
 )
