@@ -14,6 +14,21 @@ import (
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
+// The size of the heap benchmark's store: 100,000 keys of 100-byte values.
+const (
+	benchKeys     = 100_000
+	benchValueLen = 100
+)
+
+// memStats returns the memory statistics after a full collection.
+func memStats() runtime.MemStats {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms
+}
+
 // BenchmarkCacheHeap reads 100,000 keys of 100-byte values on an embedded
 // etcd through one watcher transaction, in batches of 1,000 Gets, and
 // reports the heap the cache keeps (after a GC, at the start of the next

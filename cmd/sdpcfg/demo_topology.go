@@ -10,8 +10,8 @@ import (
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/entities/topology"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/txn"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 // demoTopology runs the topology controller on the demo's store: a master
@@ -116,7 +116,7 @@ func (d *demoRun) demoTopology(ctx context.Context) error {
 
 	// A mirror of the drift flags catches the flag, however briefly it lives.
 	flags := make(chan topology.Drift, 16)
-	mirror, err := watcher.NewMirror(d.cfg.Backend(), topology.DriftFlags.Prefix()+"/", watcher.HandlerFuncs{
+	mirror, err := mirror.NewMirror(d.cfg.Backend(), topology.DriftFlags.Prefix()+"/", mirror.HandlerFuncs{
 		AddFunc: func(kv backend.KeyValue) error {
 			var f topology.Drift
 			if id, ok := topology.DriftFlags.ID(kv.Path); ok && id == agent && json.Unmarshal([]byte(kv.Value), &f) == nil {
@@ -127,7 +127,7 @@ func (d *demoRun) demoTopology(ctx context.Context) error {
 			}
 			return nil
 		},
-	}, watcher.MirrorOptions{})
+	}, mirror.MirrorOptions{})
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/txn"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 // DefaultMaxRepushes is how many generation bumps the master makes for one
@@ -257,11 +257,11 @@ func (d *dirtySet) take() []string {
 // whose keys changed, until the mirror fails or ctx ends.
 func (m *Master) runOnce(ctx context.Context) (err error) {
 	d := &dirtySet{kvs: map[string]backend.KeyValue{}, agents: map[string]struct{}{}, wake: make(chan struct{}, 1)}
-	h := watcher.HandlerFuncs{
+	h := mirror.HandlerFuncs{
 		AddFunc:    func(kv backend.KeyValue) error { d.update(kv, false); return nil },
 		ChangeFunc: func(_, kv backend.KeyValue) error { d.update(kv, false); return nil },
 		DeleteFunc: func(old backend.KeyValue) error { d.update(old, true); return nil },
-		RefreshDoneFunc: func(watcher.View) error {
+		RefreshDoneFunc: func(mirror.View) error {
 			d.mu.Lock()
 			d.ready, d.all = true, true
 			d.mu.Unlock()
@@ -269,7 +269,7 @@ func (m *Master) runOnce(ctx context.Context) (err error) {
 			return nil
 		},
 	}
-	mir, err := watcher.NewMirror(m.cfg.Backend(), Prefix+"/", h, watcher.MirrorOptions{})
+	mir, err := mirror.NewMirror(m.cfg.Backend(), Prefix+"/", h, mirror.MirrorOptions{})
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 func TestCheck(t *testing.T) {
@@ -74,10 +74,10 @@ func (f *flagLog) of(agent string) []string {
 func watchFlags(t *testing.T, cfg *config.Config) *flagLog {
 	t.Helper()
 	f := &flagLog{raised: map[string][]string{}}
-	m, err := watcher.NewMirror(cfg.Backend(), DriftFlags.Prefix()+"/", watcher.HandlerFuncs{
+	m, err := mirror.NewMirror(cfg.Backend(), DriftFlags.Prefix()+"/", mirror.HandlerFuncs{
 		AddFunc:    f.add,
 		ChangeFunc: func(_, kv backend.KeyValue) error { return f.add(kv) },
-	}, watcher.MirrorOptions{})
+	}, mirror.MirrorOptions{})
 	assert.NilError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- m.Run(context.Background()) }()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend/etcd3"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
@@ -81,18 +82,18 @@ func TestFaults(t *testing.T) {
 
 	// The watchers.
 	mc := newMirrorCheck()
-	mirror, err := watcher.NewMirror(newCfg().Backend(), bankPrefix, mc, watcher.MirrorOptions{})
+	mir, err := mirror.NewMirror(newCfg().Backend(), bankPrefix, mc, mirror.MirrorOptions{})
 	assert.NilError(t, err)
 	mirrorDone := make(chan error, 1)
-	go func() { mirrorDone <- mirror.Run(ctx) }()
+	go func() { mirrorDone <- mir.Run(ctx) }()
 	// A second Mirror keeps a state file; it is stopped before the first
 	// compaction and restarted from its file after it, so that it resumes
 	// from a compacted cookie and must relist.
 	statePath := filepath.Join(t.TempDir(), "mirror.db")
 	pc := newMirrorCheck()
 	pmb := newCfg().Backend()
-	startPersisted := func() (*watcher.Mirror, chan error) {
-		m, err := watcher.NewMirror(pmb, bankPrefix, pc, watcher.MirrorOptions{StatePath: statePath})
+	startPersisted := func() (*mirror.Mirror, chan error) {
+		m, err := mirror.NewMirror(pmb, bankPrefix, pc, mirror.MirrorOptions{StatePath: statePath})
 		assert.NilError(t, err)
 		done := make(chan error, 1)
 		go func() { done <- m.Run(ctx) }()
@@ -229,7 +230,7 @@ func TestFaults(t *testing.T) {
 	if !poll(30*time.Second, func() bool { return wc.state() == final }) {
 		o.anomaly("caching watcher ends at %v, store at %v", wc.state(), final)
 	}
-	if err := mirror.WaitForRevision(ctx, resp.Header.Revision); err != nil {
+	if err := mir.WaitForRevision(ctx, resp.Header.Revision); err != nil {
 		o.anomaly("mirror: %v", err)
 	}
 	if mc.state() != final {
@@ -245,7 +246,7 @@ func TestFaults(t *testing.T) {
 	if err := <-persistedDone; err != nil {
 		o.anomaly("persisted mirror run: %v", err)
 	}
-	mirror.Stop()
+	mir.Stop()
 	assert.NilError(t, w.Close())
 	if err := <-mirrorDone; err != nil {
 		o.anomaly("mirror run: %v", err)

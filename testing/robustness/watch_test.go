@@ -7,6 +7,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
@@ -90,7 +91,7 @@ func (m *mirrorCheck) Delete(old backend.KeyValue) error {
 	return nil
 }
 
-func (m *mirrorCheck) RefreshDone(view watcher.View) error {
+func (m *mirrorCheck) RefreshDone(view mirror.View) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.refreshes++

@@ -1,4 +1,4 @@
-package watcher
+package mirror
 
 import (
 	"context"
@@ -71,7 +71,7 @@ func (m *Mirror) refreshOnce(ctx context.Context, bo backoff.BackOff) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("watcher: mirror %q: refresh at revision %d after %q: %w", m.prefix, pinned, after, err)
+			return fmt.Errorf("mirror: mirror %q: refresh at revision %d after %q: %w", m.prefix, pinned, after, err)
 		}
 		if pinned == 0 {
 			pinned = res.Revision
@@ -79,7 +79,7 @@ func (m *Mirror) refreshOnce(ctx context.Context, bo backoff.BackOff) error {
 		upTo := "" // no upper bound: the last page
 		if res.More {
 			if len(res.KVs) == 0 {
-				return fmt.Errorf("watcher: mirror %q: refresh: backend returned an empty page with more to come", m.prefix)
+				return fmt.Errorf("mirror: mirror %q: refresh: backend returned an empty page with more to come", m.prefix)
 			}
 			upTo = res.KVs[len(res.KVs)-1].Path
 		}
@@ -175,7 +175,7 @@ func (m *Mirror) liveDepths(ctx context.Context, bo backoff.BackOff, rev int64, 
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("watcher: mirror %q: refresh at revision %d after %q: %w", m.prefix, rev, after, err)
+			return nil, fmt.Errorf("mirror: mirror %q: refresh at revision %d after %q: %w", m.prefix, rev, after, err)
 		}
 		if len(res.KVs) > 0 {
 			live = append(live, d)

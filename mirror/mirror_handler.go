@@ -1,4 +1,4 @@
-package watcher
+package mirror
 
 import (
 	"fmt"
@@ -95,9 +95,9 @@ func (e *CallbackError) Error() string {
 		what = "panicked"
 	}
 	if e.Callback == "RefreshDone" {
-		return fmt.Sprintf("watcher: mirror %q: RefreshDone callback at revision %d %s: %v", e.Prefix, e.Revision, what, e.Err)
+		return fmt.Sprintf("mirror: mirror %q: RefreshDone callback at revision %d %s: %v", e.Prefix, e.Revision, what, e.Err)
 	}
-	return fmt.Sprintf("watcher: mirror %q: %s callback for %q at revision %d %s: %v", e.Prefix, e.Callback, e.Path, e.Revision, what, e.Err)
+	return fmt.Sprintf("mirror: mirror %q: %s callback for %q at revision %d %s: %v", e.Prefix, e.Callback, e.Path, e.Revision, what, e.Err)
 }
 
 // Unwrap returns the callback's error.

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 // runPersist runs a RefreshAndPersist mirror of /pb/ with a state file
@@ -26,7 +26,7 @@ import (
 func runPersist(t *testing.T, b backend.Backend, path string, rec *recorder) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := watcher.NewMirror(b, "/pb/", rec, watcher.MirrorOptions{StatePath: path})
+	m, err := mirror.NewMirror(b, "/pb/", rec, mirror.MirrorOptions{StatePath: path})
 	assert.NilError(t, err)
 	stop, _ := run(t, ctx, m)
 	rev, err := b.Revision(ctx)
@@ -44,7 +44,7 @@ func TestMirrorRestartResumesWithoutRelist(t *testing.T) {
 		put(t, s, "/pb/c", "1")
 
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state})
+		m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state})
 		assert.NilError(t, err)
 		stop, _ := run(t, ctx, m)
 		waitLines(t, rec, 4)
@@ -62,7 +62,7 @@ func TestMirrorRestartResumesWithoutRelist(t *testing.T) {
 
 		c := &counting{Backend: s}
 		rec2 := newRecorder()
-		m2, err := watcher.NewMirror(c, "/pb/", rec2, watcher.MirrorOptions{StatePath: state})
+		m2, err := mirror.NewMirror(c, "/pb/", rec2, mirror.MirrorOptions{StatePath: state})
 		assert.NilError(t, err)
 		// The state is loaded before Run.
 		assert.DeepEqual(t, viewLines(m2.View()), []string{"/pb/a=1", "/pb/b=1", "/pb/c=1", "/pb/d=1"})
@@ -79,7 +79,7 @@ func TestMirrorRestartResumesWithoutRelist(t *testing.T) {
 
 		// Nothing changed since: a RefreshOnly restart only says done.
 		rec3 := newRecorder()
-		m3, err := watcher.NewMirror(c, "/pb/", rec3, watcher.MirrorOptions{StatePath: state, Mode: watcher.RefreshOnly})
+		m3, err := mirror.NewMirror(c, "/pb/", rec3, mirror.MirrorOptions{StatePath: state, Mode: mirror.RefreshOnly})
 		assert.NilError(t, err)
 		assert.NilError(t, runToEnd(t, ctx, m3))
 		assert.DeepEqual(t, rec3.Lines(), []string{"done 5"})
@@ -115,7 +115,7 @@ func TestMirrorCompactedCookieReconciles(t *testing.T) {
 
 		c := &counting{Backend: s}
 		rec2 := newRecorder()
-		m, err := watcher.NewMirror(c, "/pb/", rec2, watcher.MirrorOptions{StatePath: state})
+		m, err := mirror.NewMirror(c, "/pb/", rec2, mirror.MirrorOptions{StatePath: state})
 		assert.NilError(t, err)
 		stop, _ := run(t, ctx, m)
 		assert.DeepEqual(t, waitLines(t, rec2, 6), []string{
@@ -131,7 +131,7 @@ func TestMirrorCompactedCookieReconciles(t *testing.T) {
 
 		// The reconciliation left a valid cookie: no list on the next start.
 		rec3 := newRecorder()
-		m3, err := watcher.NewMirror(c, "/pb/", rec3, watcher.MirrorOptions{StatePath: state, Mode: watcher.RefreshOnly})
+		m3, err := mirror.NewMirror(c, "/pb/", rec3, mirror.MirrorOptions{StatePath: state, Mode: mirror.RefreshOnly})
 		assert.NilError(t, err)
 		assert.NilError(t, runToEnd(t, ctx, m3))
 		assert.DeepEqual(t, rec3.Lines(), []string{"done 6"})
@@ -155,7 +155,7 @@ func TestMirrorStoreBehindCookie(t *testing.T) {
 	put(t, fresh, "/pb/a", "9")
 	put(t, fresh, "/pb/c", "1")
 	rec := newRecorder()
-	m, err := watcher.NewMirror(fresh, "/pb/", rec, watcher.MirrorOptions{StatePath: state, Mode: watcher.RefreshOnly})
+	m, err := mirror.NewMirror(fresh, "/pb/", rec, mirror.MirrorOptions{StatePath: state, Mode: mirror.RefreshOnly})
 	assert.NilError(t, err)
 	assert.NilError(t, runToEnd(t, ctx, m))
 	assert.DeepEqual(t, rec.Lines(), []string{"change /pb/a 9->9", "delete /pb/b=1", "add /pb/c=1", "done 2"})
@@ -180,7 +180,7 @@ func TestMirrorCallbackFailure(t *testing.T) {
 					}
 					return nil
 				}
-				m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state})
+				m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state})
 				assert.NilError(t, err)
 				_, wait := run(t, ctx, m)
 				waitLines(t, rec, 3)
@@ -193,7 +193,7 @@ func TestMirrorCallbackFailure(t *testing.T) {
 				}})
 				assert.NilError(t, err)
 				err = wait()
-				var cbErr *watcher.CallbackError
+				var cbErr *mirror.CallbackError
 				assert.Assert(t, errors.As(err, &cbErr), "%v", err)
 				assert.Equal(t, cbErr.Callback, "Change")
 				assert.Equal(t, cbErr.Path, "/pb/b")
@@ -213,7 +213,7 @@ func TestMirrorCallbackFailure(t *testing.T) {
 				// A restart delivers the failed change again, and only it.
 				c := &counting{Backend: s}
 				rec2 := newRecorder()
-				m2, err := watcher.NewMirror(c, "/pb/", rec2, watcher.MirrorOptions{StatePath: state, Mode: watcher.RefreshOnly})
+				m2, err := mirror.NewMirror(c, "/pb/", rec2, mirror.MirrorOptions{StatePath: state, Mode: mirror.RefreshOnly})
 				assert.NilError(t, err)
 				assert.NilError(t, runToEnd(t, ctx, m2))
 				assert.DeepEqual(t, rec2.Lines(), []string{"change /pb/b 1->2", "done 2"})
@@ -237,10 +237,10 @@ func TestMirrorCallbackFailureDuringRefresh(t *testing.T) {
 		}
 		return nil
 	}
-	m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state, PageSize: 2})
+	m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state, PageSize: 2})
 	assert.NilError(t, err)
 	err = m.Run(ctx)
-	var cbErr *watcher.CallbackError
+	var cbErr *mirror.CallbackError
 	assert.Assert(t, errors.As(err, &cbErr), "%v", err)
 	assert.Equal(t, cbErr.Path, "/pb/d")
 	assert.Equal(t, cbErr.Callback, "Add")
@@ -251,7 +251,7 @@ func TestMirrorCallbackFailureDuringRefresh(t *testing.T) {
 	// already delivered, then follows the changes since.
 	put(t, s, "/pb/a", "2")
 	rec2 := newRecorder()
-	m2, err := watcher.NewMirror(s, "/pb/", rec2, watcher.MirrorOptions{StatePath: state, PageSize: 2, Mode: watcher.RefreshOnly})
+	m2, err := mirror.NewMirror(s, "/pb/", rec2, mirror.MirrorOptions{StatePath: state, PageSize: 2, Mode: mirror.RefreshOnly})
 	assert.NilError(t, err)
 	assert.NilError(t, runToEnd(t, ctx, m2))
 	assert.DeepEqual(t, rec2.Lines(), []string{"add /pb/d=1", "add /pb/e=1", "change /pb/a 1->2", "done 5"})
@@ -269,17 +269,17 @@ func TestMirrorRefreshDoneFailure(t *testing.T) {
 		}
 		return nil
 	}
-	m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state})
+	m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state})
 	assert.NilError(t, err)
 	err = m.Run(ctx)
-	var cbErr *watcher.CallbackError
+	var cbErr *mirror.CallbackError
 	assert.Assert(t, errors.As(err, &cbErr), "%v", err)
 	assert.Equal(t, cbErr.Callback, "RefreshDone")
 	assert.ErrorContains(t, err, "not ready")
 
 	c := &counting{Backend: s}
 	rec2 := newRecorder()
-	m2, err := watcher.NewMirror(c, "/pb/", rec2, watcher.MirrorOptions{StatePath: state, Mode: watcher.RefreshOnly})
+	m2, err := mirror.NewMirror(c, "/pb/", rec2, mirror.MirrorOptions{StatePath: state, Mode: mirror.RefreshOnly})
 	assert.NilError(t, err)
 	assert.NilError(t, runToEnd(t, ctx, m2))
 	assert.DeepEqual(t, rec2.Lines(), []string{"done 1"})
@@ -292,7 +292,7 @@ func TestMirrorStopWhileEventsFlow(t *testing.T) {
 		state := filepath.Join(t.TempDir(), "mirror.db")
 		const n = 300
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state})
+		m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state})
 		assert.NilError(t, err)
 		_, wait := run(t, ctx, m)
 		waitLines(t, rec, 1)
@@ -317,7 +317,7 @@ func TestMirrorStopWhileEventsFlow(t *testing.T) {
 		last := <-lastRev
 
 		rec2 := newRecorder()
-		m2, err := watcher.NewMirror(s, "/pb/", rec2, watcher.MirrorOptions{StatePath: state})
+		m2, err := mirror.NewMirror(s, "/pb/", rec2, mirror.MirrorOptions{StatePath: state})
 		assert.NilError(t, err)
 		stop2, _ := run(t, ctx, m2)
 		assert.NilError(t, m2.WaitForRevision(ctx, last))
@@ -350,26 +350,26 @@ func TestMirrorStateMismatch(t *testing.T) {
 		runPersist(t, s, state, newRecorder())
 		before := fileHash(t, state)
 
-		_, err := watcher.NewMirror(s, "/other/", nil, watcher.MirrorOptions{StatePath: state})
-		assert.Assert(t, errors.Is(err, watcher.ErrStateMismatch), "%v", err)
-		var mm *watcher.StateMismatchError
+		_, err := mirror.NewMirror(s, "/other/", nil, mirror.MirrorOptions{StatePath: state})
+		assert.Assert(t, errors.Is(err, mirror.ErrStateMismatch), "%v", err)
+		var mm *mirror.StateMismatchError
 		assert.Assert(t, errors.As(err, &mm))
-		assert.DeepEqual(t, *mm, watcher.StateMismatchError{File: state, StoredPrefix: "/pb/", StoredFormat: watcher.StateFormat, WantPrefix: "/other/", WantFormat: watcher.StateFormat})
+		assert.DeepEqual(t, *mm, mirror.StateMismatchError{File: state, StoredPrefix: "/pb/", StoredFormat: mirror.StateFormat, WantPrefix: "/other/", WantFormat: mirror.StateFormat})
 		assert.ErrorContains(t, err, state)
 		assert.ErrorContains(t, err, `"/pb/"`)
 		assert.ErrorContains(t, err, `"/other/"`)
 		assert.Equal(t, fileHash(t, state), before, "a refused file is left as it was")
 
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/other/", rec, watcher.MirrorOptions{StatePath: state, WipeOnMismatch: true, Mode: watcher.RefreshOnly})
+		m, err := mirror.NewMirror(s, "/other/", rec, mirror.MirrorOptions{StatePath: state, WipeOnMismatch: true, Mode: mirror.RefreshOnly})
 		assert.NilError(t, err)
 		assert.Equal(t, m.View().Len(), 0)
 		assert.NilError(t, runToEnd(t, ctx, m))
 		assert.DeepEqual(t, rec.Lines(), []string{"add /other/x=1", "done 1"})
 
 		// The file now belongs to /other/.
-		_, err = watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: state})
-		assert.Assert(t, errors.Is(err, watcher.ErrStateMismatch), "%v", err)
+		_, err = mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: state})
+		assert.Assert(t, errors.Is(err, mirror.ErrStateMismatch), "%v", err)
 	})
 
 	t.Run("format version", func(t *testing.T) {
@@ -379,16 +379,16 @@ func TestMirrorStateMismatch(t *testing.T) {
 			"keys": {"/pb/a": "some future layout"},
 		})
 		before := fileHash(t, state)
-		_, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: state})
-		var mm *watcher.StateMismatchError
+		_, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: state})
+		var mm *mirror.StateMismatchError
 		assert.Assert(t, errors.As(err, &mm), "%v", err)
 		assert.Equal(t, mm.StoredFormat, 99)
-		assert.Equal(t, mm.WantFormat, watcher.StateFormat)
+		assert.Equal(t, mm.WantFormat, mirror.StateFormat)
 		assert.ErrorContains(t, err, "format 99")
 		assert.Equal(t, fileHash(t, state), before)
 
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state, WipeOnMismatch: true, Mode: watcher.RefreshOnly})
+		m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state, WipeOnMismatch: true, Mode: mirror.RefreshOnly})
 		assert.NilError(t, err)
 		assert.NilError(t, runToEnd(t, ctx, m))
 		assert.DeepEqual(t, rec.Lines(), []string{"add /pb/a=1", "done 1"})
@@ -398,7 +398,7 @@ func TestMirrorStateMismatch(t *testing.T) {
 func TestMirrorCorruptStateFile(t *testing.T) {
 	s := openMemory(t)
 	put(t, s, "/pb/a", "1")
-	goodMeta := map[string]string{"kind": "sdpconfig/watcher.Mirror", "format": fmt.Sprint(watcher.StateFormat), "prefix": "/pb/"}
+	goodMeta := map[string]string{"kind": "sdpconfig/watcher.Mirror", "format": fmt.Sprint(mirror.StateFormat), "prefix": "/pb/"}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range goodMeta {
@@ -469,8 +469,8 @@ func TestMirrorCorruptStateFile(t *testing.T) {
 			tc.write(t, path)
 			before := fileHash(t, path)
 			for _, wipe := range []bool{false, true} {
-				_, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: path, WipeOnMismatch: wipe})
-				assert.Assert(t, errors.Is(err, watcher.ErrStateCorrupt), "%v", err)
+				_, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: path, WipeOnMismatch: wipe})
+				assert.Assert(t, errors.Is(err, mirror.ErrStateCorrupt), "%v", err)
 				assert.ErrorContains(t, err, path)
 				assert.ErrorContains(t, err, tc.why)
 				assert.Equal(t, fileHash(t, path), before, "a corrupt file is never modified")
@@ -482,13 +482,13 @@ func TestMirrorCorruptStateFile(t *testing.T) {
 func TestMirrorStateFileLocked(t *testing.T) {
 	s := openMemory(t)
 	state := filepath.Join(t.TempDir(), "mirror.db")
-	m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: state})
+	m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: state})
 	assert.NilError(t, err)
-	_, err = watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: state})
-	assert.Assert(t, errors.Is(err, watcher.ErrStateLocked), "%v", err)
+	_, err = mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: state})
+	assert.Assert(t, errors.Is(err, mirror.ErrStateLocked), "%v", err)
 	assert.ErrorContains(t, err, state)
 	m.Stop() // releases the file
-	m2, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: state})
+	m2, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: state})
 	assert.NilError(t, err)
 	m2.Stop()
 }
@@ -506,7 +506,7 @@ func writeBolt(t *testing.T, path string, buckets map[string]map[string]string) 
 			}
 			for k, v := range kvs {
 				if name == "keys" {
-					v = watcher.SealRecord(k, v)
+					v = mirror.SealRecord(k, v)
 				}
 				if err := b.Put([]byte(k), []byte(v)); err != nil {
 					return err
@@ -515,8 +515,8 @@ func writeBolt(t *testing.T, path string, buckets map[string]map[string]string) 
 		}
 		// Records and meta bucket get the checksums the package writes, so
 		// that what a test made is checked for what it means to test.
-		if meta := tx.Bucket([]byte("meta")); meta != nil && string(meta.Get([]byte("format"))) == fmt.Sprint(watcher.StateFormat) {
-			return watcher.SealMeta(meta, len(buckets["keys"]))
+		if meta := tx.Bucket([]byte("meta")); meta != nil && string(meta.Get([]byte("format"))) == fmt.Sprint(mirror.StateFormat) {
+			return mirror.SealMeta(meta, len(buckets["keys"]))
 		}
 		return nil
 	}))
@@ -549,7 +549,7 @@ func TestMirrorStopDuringRefresh(t *testing.T) {
 		want = append(want, "add "+p+"=v")
 	}
 	rec := newRecorder()
-	var m *watcher.Mirror
+	var m *mirror.Mirror
 	rec.fail = func(line string) error {
 		if line == "add /pb/k010=v" {
 			m.Stop() // from a callback too: the page in progress completes
@@ -557,7 +557,7 @@ func TestMirrorStopDuringRefresh(t *testing.T) {
 		return nil
 	}
 	var err error
-	m, err = watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{StatePath: state, PageSize: 4})
+	m, err = mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{StatePath: state, PageSize: 4})
 	assert.NilError(t, err)
 	assert.NilError(t, m.Run(ctx))
 	first := rec.Lines()
@@ -565,7 +565,7 @@ func TestMirrorStopDuringRefresh(t *testing.T) {
 
 	// The restart finishes the refresh: every key once across both runs.
 	rec2 := newRecorder()
-	m2, err := watcher.NewMirror(s, "/pb/", rec2, watcher.MirrorOptions{StatePath: state, PageSize: 4, Mode: watcher.RefreshOnly})
+	m2, err := mirror.NewMirror(s, "/pb/", rec2, mirror.MirrorOptions{StatePath: state, PageSize: 4, Mode: mirror.RefreshOnly})
 	assert.NilError(t, err)
 	assert.NilError(t, runToEnd(t, ctx, m2))
 	second := rec2.Lines()

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/backend"
-	"github.com/sdpconfig/sdpconfig/watcher"
+	"github.com/sdpconfig/sdpconfig/mirror"
 )
 
 // stopAfterAdds is a recorder that stops its Mirror after n adds.
@@ -42,14 +42,14 @@ func TestMirrorRefreshResumes(t *testing.T) {
 			put(t, s, fmt.Sprintf("/pb/k%04d", i), "v")
 		}
 		state := filepath.Join(t.TempDir(), "mirror.db")
-		opts := watcher.MirrorOptions{StatePath: state, PageSize: pageSize}
+		opts := mirror.MirrorOptions{StatePath: state, PageSize: pageSize}
 		var adds []string
 		for run, stopAt := range []int{310, 420, 0} {
 			rec := &stopAfterAdds{recorder: newRecorder(), n: stopAt}
 			if stopAt == 0 {
-				opts.Mode = watcher.RefreshOnly // the last run ends by itself
+				opts.Mode = mirror.RefreshOnly // the last run ends by itself
 			}
-			m, err := watcher.NewMirror(s, "/pb/", rec, opts)
+			m, err := mirror.NewMirror(s, "/pb/", rec, opts)
 			assert.NilError(t, err)
 			rec.stop = m.Stop
 			assert.NilError(t, runToEnd(t, ctx, m))

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/backend/etcd3"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 const (
 	benchKeys     = 100_000
 	benchValueLen = 100
-	benchPageSize = watcher.DefaultPageSize
+	benchPageSize = mirror.DefaultPageSize
 )
 
 // BenchmarkMirrorRefresh compares a RefreshOnly Mirror of 100,000 keys on
@@ -32,7 +32,7 @@ const (
 // also reports the heap the mirror keeps after its refresh (after a GC) as
 // a multiple of the raw bytes of the paths and values.
 //
-//	go test -run '^$' -bench BenchmarkMirrorRefresh -benchtime 3x ./watcher/
+//	go test -run '^$' -bench BenchmarkMirrorRefresh -benchtime 3x ./mirror/
 func BenchmarkMirrorRefresh(b *testing.B) {
 	e := sdptest.NewEtcd(b)
 	be := e.Backend(b, etcd3.Config{})
@@ -60,7 +60,7 @@ func BenchmarkMirrorRefresh(b *testing.B) {
 	refresh := func(statePath string) time.Duration {
 		before := memStats()
 		start := time.Now()
-		m, err := watcher.NewMirror(be, "/pb/", nil, watcher.MirrorOptions{Mode: watcher.RefreshOnly, PageSize: benchPageSize, StatePath: statePath})
+		m, err := mirror.NewMirror(be, "/pb/", nil, mirror.MirrorOptions{Mode: mirror.RefreshOnly, PageSize: benchPageSize, StatePath: statePath})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/backend/memory"
-	"github.com/sdpconfig/sdpconfig/watcher"
+	"github.com/sdpconfig/sdpconfig/mirror"
 )
 
 // printer is a Handler that prints its callbacks.
-var printer = watcher.HandlerFuncs{
+var printer = mirror.HandlerFuncs{
 	AddFunc: func(kv backend.KeyValue) error {
 		fmt.Printf("add %s = %s\n", kv.Path, kv.Value)
 		return nil
@@ -25,7 +25,7 @@ var printer = watcher.HandlerFuncs{
 		fmt.Printf("delete %s (was %s)\n", old.Path, old.Value)
 		return nil
 	},
-	RefreshDoneFunc: func(v watcher.View) error {
+	RefreshDoneFunc: func(v mirror.View) error {
 		fmt.Printf("up to date: %d keys\n", v.Len())
 		return nil
 	},
@@ -42,7 +42,7 @@ func ExampleMirror() {
 	rev, _ := b.Create(ctx, "/pb/pb-2", "READY", backend.NoLease)
 	b.Create(ctx, "/eb/eb-1", "elsewhere", backend.NoLease)
 
-	m, err := watcher.NewMirror(b, "/pb/", printer, watcher.MirrorOptions{Mode: watcher.RefreshAndPersist})
+	m, err := mirror.NewMirror(b, "/pb/", printer, mirror.MirrorOptions{Mode: mirror.RefreshAndPersist})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -78,16 +78,16 @@ func ExampleMirror_stateFile() {
 	defer b.Close()
 	dir, _ := os.MkdirTemp("", "mirror-example")
 	defer os.RemoveAll(dir)
-	opts := watcher.MirrorOptions{Mode: watcher.RefreshOnly, StatePath: filepath.Join(dir, "pb.mirror")}
+	opts := mirror.MirrorOptions{Mode: mirror.RefreshOnly, StatePath: filepath.Join(dir, "pb.mirror")}
 
 	b.Create(ctx, "/pb/pb-1", "READY", backend.NoLease)
 	b.Create(ctx, "/pb/pb-2", "READY", backend.NoLease)
-	m, _ := watcher.NewMirror(b, "/pb/", printer, opts)
+	m, _ := mirror.NewMirror(b, "/pb/", printer, opts)
 	fmt.Println("first run:", m.Run(ctx))
 
 	b.Update(ctx, "/pb/pb-2", "DONE")
 	b.Create(ctx, "/pb/pb-3", "READY", backend.NoLease)
-	m, _ = watcher.NewMirror(b, "/pb/", printer, opts)
+	m, _ = mirror.NewMirror(b, "/pb/", printer, opts)
 	fmt.Println("second run:", m.Run(ctx))
 	// Output:
 	// add /pb/pb-1 = READY

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/sdpconfig/sdpconfig/backend"
-	"github.com/sdpconfig/sdpconfig/watcher"
+	"github.com/sdpconfig/sdpconfig/mirror"
 )
 
 // deepPath returns "/pb" followed by n segments "/s": a key at depth n+1.
@@ -32,7 +32,7 @@ func TestMirrorRefreshOnly(t *testing.T) {
 		assert.NilError(t, err)
 
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{Mode: watcher.RefreshOnly, PageSize: 2})
+		m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{Mode: mirror.RefreshOnly, PageSize: 2})
 		assert.NilError(t, err)
 		assert.NilError(t, runToEnd(t, ctx, m))
 
@@ -70,7 +70,7 @@ func TestMirrorPrefixMidSegment(t *testing.T) {
 			put(t, s, p, "1")
 		}
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb", rec, watcher.MirrorOptions{Mode: watcher.RefreshOnly})
+		m, err := mirror.NewMirror(s, "/pb", rec, mirror.MirrorOptions{Mode: mirror.RefreshOnly})
 		assert.NilError(t, err)
 		assert.NilError(t, runToEnd(t, context.Background(), m))
 		assert.DeepEqual(t, rec.Lines(), []string{"add /pb=1", "add /pb/a=1", "add /pbx=1", "done 3"})
@@ -79,9 +79,9 @@ func TestMirrorPrefixMidSegment(t *testing.T) {
 
 func TestNewMirrorRejectsBadInput(t *testing.T) {
 	s := openMemory(t)
-	_, err := watcher.NewMirror(s, "pb/", nil, watcher.MirrorOptions{})
+	_, err := mirror.NewMirror(s, "pb/", nil, mirror.MirrorOptions{})
 	assert.Assert(t, errors.Is(err, backend.ErrInvalidPath), "%v", err)
-	_, err = watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{Mode: 7})
+	_, err = mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{Mode: 7})
 	assert.ErrorContains(t, err, "unknown mode")
 }
 
@@ -90,7 +90,7 @@ func TestMirrorPersistFollowsChanges(t *testing.T) {
 		ctx := context.Background()
 		r0 := put(t, s, "/pb/a", "1")
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{})
+		m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{})
 		assert.NilError(t, err)
 		stop, _ := run(t, ctx, m)
 		assert.DeepEqual(t, waitLines(t, rec, 2), []string{"add /pb/a=1", "done 1"})
@@ -134,13 +134,13 @@ func TestMirrorChangeCarriesOldAndNew(t *testing.T) {
 	type change struct{ old, new backend.KeyValue }
 	var mu sync.Mutex
 	var got []change
-	h := watcher.HandlerFuncs{ChangeFunc: func(old, new backend.KeyValue) error {
+	h := mirror.HandlerFuncs{ChangeFunc: func(old, new backend.KeyValue) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, change{old, new})
 		return nil
 	}}
-	m, err := watcher.NewMirror(s, "/pb/", h, watcher.MirrorOptions{})
+	m, err := mirror.NewMirror(s, "/pb/", h, mirror.MirrorOptions{})
 	assert.NilError(t, err)
 	stop, _ := run(t, ctx, m)
 	assert.NilError(t, m.WaitForRevision(ctx, r1))
@@ -158,7 +158,7 @@ func TestMirrorWaitForRevision(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *testStore) {
 		ctx := context.Background()
 		rec := newRecorder()
-		m, err := watcher.NewMirror(s, "/pb/", rec, watcher.MirrorOptions{})
+		m, err := mirror.NewMirror(s, "/pb/", rec, mirror.MirrorOptions{})
 		assert.NilError(t, err)
 
 		// A wait that starts before Run ends once Run gets there.
@@ -193,7 +193,7 @@ func TestMirrorWaitForRevision(t *testing.T) {
 
 		assert.NilError(t, stop())
 		err = m.WaitForRevision(ctx, cur+100)
-		assert.Assert(t, errors.Is(err, watcher.ErrMirrorStopped), "%v", err)
+		assert.Assert(t, errors.Is(err, mirror.ErrMirrorStopped), "%v", err)
 		assert.NilError(t, m.WaitForRevision(ctx, cur), "a reached revision stays reached")
 	})
 }
@@ -203,16 +203,16 @@ func TestMirrorStop(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("before Run", func(t *testing.T) {
-		m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: t.TempDir() + "/state"})
+		m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: t.TempDir() + "/state"})
 		assert.NilError(t, err)
 		m.Stop()
 		m.Stop()
 		assert.NilError(t, m.Run(ctx))
-		assert.Assert(t, errors.Is(m.WaitForRevision(ctx, 1000), watcher.ErrMirrorStopped))
+		assert.Assert(t, errors.Is(m.WaitForRevision(ctx, 1000), mirror.ErrMirrorStopped))
 	})
 
 	t.Run("concurrently, many times", func(t *testing.T) {
-		m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{})
+		m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{})
 		assert.NilError(t, err)
 		_, wait := run(t, ctx, m)
 		assert.NilError(t, m.WaitForRevision(ctx, put(t, s, "/pb/x", "1")))
@@ -230,14 +230,14 @@ func TestMirrorStop(t *testing.T) {
 	})
 
 	t.Run("Run twice", func(t *testing.T) {
-		m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{Mode: watcher.RefreshOnly})
+		m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{Mode: mirror.RefreshOnly})
 		assert.NilError(t, err)
 		assert.NilError(t, m.Run(ctx))
-		assert.Assert(t, errors.Is(m.Run(ctx), watcher.ErrMirrorRan))
+		assert.Assert(t, errors.Is(m.Run(ctx), mirror.ErrMirrorRan))
 	})
 
 	t.Run("ctx cancelled", func(t *testing.T) {
-		m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{})
+		m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{})
 		assert.NilError(t, err)
 		cctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -251,7 +251,7 @@ func TestMirrorStop(t *testing.T) {
 func TestMirrorBackendClosed(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *testStore) {
 		ctx := context.Background()
-		m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{StatePath: t.TempDir() + "/state"})
+		m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{StatePath: t.TempDir() + "/state"})
 		assert.NilError(t, err)
 		_, wait := run(t, ctx, m)
 		assert.NilError(t, m.WaitForRevision(ctx, put(t, s, "/pb/x", "1")))
@@ -265,7 +265,7 @@ func TestMirrorBackendClosed(t *testing.T) {
 func TestMirrorBackendClosedBeforeRun(t *testing.T) {
 	s := openMemory(t)
 	assert.NilError(t, s.Close())
-	m, err := watcher.NewMirror(s, "/pb/", nil, watcher.MirrorOptions{})
+	m, err := mirror.NewMirror(s, "/pb/", nil, mirror.MirrorOptions{})
 	assert.NilError(t, err)
 	err = m.Run(context.Background())
 	assert.Assert(t, errors.Is(err, backend.ErrClosed), "%v", err)
@@ -276,13 +276,13 @@ func TestMirrorDropWatches(t *testing.T) {
 		t.Run(fmt.Sprintf("state=%v", withState), func(t *testing.T) {
 			s := openMemory(t)
 			ctx := context.Background()
-			opts := watcher.MirrorOptions{RetryInterval: time.Millisecond, MaxRetry: 5 * time.Millisecond}
+			opts := mirror.MirrorOptions{RetryInterval: time.Millisecond, MaxRetry: 5 * time.Millisecond}
 			if withState {
 				opts.StatePath = t.TempDir() + "/state"
 			}
 			rec := newRecorder()
 			c := &counting{Backend: s}
-			m, err := watcher.NewMirror(c, "/pb/", rec, opts)
+			m, err := mirror.NewMirror(c, "/pb/", rec, opts)
 			assert.NilError(t, err)
 			stop, _ := run(t, ctx, m)
 			waitLines(t, rec, 1)
@@ -348,7 +348,7 @@ func TestMirrorCompactedDuringRefresh(t *testing.T) {
 			assert.NilError(t, s.Compact(ctx, r))
 		}
 		rec := newRecorder()
-		m, err := watcher.NewMirror(c, "/pb/", rec, watcher.MirrorOptions{Mode: watcher.RefreshOnly, PageSize: 2})
+		m, err := mirror.NewMirror(c, "/pb/", rec, mirror.MirrorOptions{Mode: mirror.RefreshOnly, PageSize: 2})
 		assert.NilError(t, err)
 		assert.NilError(t, runToEnd(t, ctx, m))
 		assert.DeepEqual(t, rec.Lines(), []string{
@@ -378,7 +378,7 @@ func TestMirrorCompactedWhileFollowing(t *testing.T) {
 		return nil
 	}
 	c := &counting{Backend: s}
-	m, err := watcher.NewMirror(c, "/pb/", rec, watcher.MirrorOptions{RetryInterval: time.Millisecond})
+	m, err := mirror.NewMirror(c, "/pb/", rec, mirror.MirrorOptions{RetryInterval: time.Millisecond})
 	assert.NilError(t, err)
 	stop, _ := run(t, ctx, m)
 	waitLines(t, rec, 4)

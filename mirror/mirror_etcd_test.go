@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/backend/etcd3"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 // openEtcd starts an embedded etcd server and returns a backend on it.
@@ -51,7 +51,7 @@ func TestMirrorEtcdServerRestart(t *testing.T) {
 	b := e.Backend(t, etcd3.Config{})
 	ctx := context.Background()
 	rec := newRecorder()
-	m, err := watcher.NewMirror(b, "/pb/", rec, watcher.MirrorOptions{StatePath: filepath.Join(t.TempDir(), "mirror.db")})
+	m, err := mirror.NewMirror(b, "/pb/", rec, mirror.MirrorOptions{StatePath: filepath.Join(t.TempDir(), "mirror.db")})
 	assert.NilError(t, err)
 	stop, _ := run(t, ctx, m)
 	waitLines(t, rec, 1)

@@ -1,4 +1,4 @@
-package watcher
+package mirror
 
 import (
 	"encoding/binary"
@@ -48,7 +48,7 @@ type boltMeta struct {
 func walkPages(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("watcher: state file %q: %w", path, err)
+		return fmt.Errorf("mirror: state file %q: %w", path, err)
 	}
 	m, err := pickMeta(data)
 	if err != nil {

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/backend/etcd3"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 // TestMirrorResumeBacklogOnRealServers resumes a RefreshAndPersist mirror
@@ -46,7 +46,7 @@ func TestMirrorResumeBacklogOnRealServers(t *testing.T) {
 			for i := range keys {
 				put(t, b, fmt.Sprintf("/pb/k%03d", i), "v0")
 			}
-			m, err := watcher.NewMirror(b, "/pb/", newRecorder(), watcher.MirrorOptions{StatePath: state})
+			m, err := mirror.NewMirror(b, "/pb/", newRecorder(), mirror.MirrorOptions{StatePath: state})
 			assert.NilError(t, err)
 			stop, _ := run(t, ctx, m)
 			rev, err := b.Revision(ctx)
@@ -66,7 +66,7 @@ func TestMirrorResumeBacklogOnRealServers(t *testing.T) {
 			// The view is live: read it inside RefreshDone, where its keys
 			// hold still, and stop the mirror right after.
 			done := &doneLines{recorder: newRecorder(), lines: make(chan []string, 1)}
-			m2, err := watcher.NewMirror(b, "/pb/", done, watcher.MirrorOptions{StatePath: state})
+			m2, err := mirror.NewMirror(b, "/pb/", done, mirror.MirrorOptions{StatePath: state})
 			assert.NilError(t, err)
 			stop2, _ := run(t, ctx, m2)
 			var atDone []string
@@ -80,7 +80,7 @@ func TestMirrorResumeBacklogOnRealServers(t *testing.T) {
 
 			// What the state file says after the stop: its keys are the
 			// store's at its cookie.
-			m3, err := watcher.NewMirror(b, "/pb/", newRecorder(), watcher.MirrorOptions{StatePath: state})
+			m3, err := mirror.NewMirror(b, "/pb/", newRecorder(), mirror.MirrorOptions{StatePath: state})
 			assert.NilError(t, err)
 			v := m3.View()
 			assert.Equal(t, stale(viewLines(v), storeLinesAt(t, b, "/pb/", v.Revision())), 0,
@@ -100,7 +100,7 @@ type doneLines struct {
 	lines chan []string
 }
 
-func (d *doneLines) RefreshDone(v watcher.View) error {
+func (d *doneLines) RefreshDone(v mirror.View) error {
 	select {
 	case d.lines <- viewLines(v):
 	default:

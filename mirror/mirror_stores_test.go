@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package watcher_test
+package mirror_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
-	"github.com/sdpconfig/sdpconfig/watcher"
 )
 
 // recorder is a Handler that records its callbacks as lines:
@@ -22,7 +22,7 @@ import (
 type recorder struct {
 	mu    sync.Mutex
 	lines []string
-	views []watcher.View
+	views []mirror.View
 	// revs holds the ModRevision of each add and change, by path.
 	revs map[string][]int64
 	// fail, if set, is called before each callback is recorded; what it
@@ -62,7 +62,7 @@ func (r *recorder) Delete(old backend.KeyValue) error {
 	return r.record(fmt.Sprintf("delete %s=%s", old.Path, old.Value), nil)
 }
 
-func (r *recorder) RefreshDone(v watcher.View) error {
+func (r *recorder) RefreshDone(v mirror.View) error {
 	if err := r.record(fmt.Sprintf("done %d", v.Len()), nil); err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func waitLines(t testing.TB, r *recorder, n int) []string {
 // run starts m.Run in a goroutine. stop stops the mirror and returns Run's
 // error; wait returns Run's error once Run has returned on its own. Both
 // may be called any number of times; stop is also a cleanup.
-func run(t testing.TB, ctx context.Context, m *watcher.Mirror) (stop, wait func() error) {
+func run(t testing.TB, ctx context.Context, m *mirror.Mirror) (stop, wait func() error) {
 	t.Helper()
 	done := make(chan struct{})
 	var err error
@@ -119,7 +119,7 @@ func run(t testing.TB, ctx context.Context, m *watcher.Mirror) (stop, wait func(
 }
 
 // runToEnd runs m until Run returns on its own.
-func runToEnd(t testing.TB, ctx context.Context, m *watcher.Mirror) error {
+func runToEnd(t testing.TB, ctx context.Context, m *mirror.Mirror) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -167,7 +167,7 @@ func del(t testing.TB, b backend.Backend, path string) int64 {
 }
 
 // viewLines returns the view's keys as "path=value" lines in Range order.
-func viewLines(v watcher.View) []string {
+func viewLines(v mirror.View) []string {
 	var out []string
 	v.Range(func(kv backend.KeyValue) bool {
 		out = append(out, kv.Path+"="+kv.Value)

@@ -1,4 +1,4 @@
-package watcher
+package mirror
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // errDone ends a RefreshOnly follow once it has caught up.
-var errDone = errors.New("watcher: mirror caught up")
+var errDone = errors.New("mirror: mirror caught up")
 
 // Run brings the mirror up to date, calls RefreshDone, and in
 // RefreshAndPersist mode follows the store's changes until Stop is called
@@ -146,19 +146,19 @@ func (m *Mirror) follow(ctx context.Context, caughtUp *bool, bo backoff.BackOff)
 	from := m.st.revision() + 1
 	stream, err := m.b.Watch(ctx, m.ranges, from)
 	if err != nil {
-		return fmt.Errorf("watcher: mirror %q: watch from revision %d: %w", m.prefix, from, err)
+		return fmt.Errorf("mirror: mirror %q: watch from revision %d: %w", m.prefix, from, err)
 	}
 	defer stream.Close()
 
 	var target int64
 	if !*caughtUp {
 		if target, err = m.b.Revision(ctx); err != nil {
-			return fmt.Errorf("watcher: mirror %q: %w", m.prefix, err)
+			return fmt.Errorf("mirror: mirror %q: %w", m.prefix, err)
 		}
 		if target < m.st.revision() {
 			// A store behind the cookie is not the one the state came
 			// from: its history after the cookie is as good as compacted.
-			return fmt.Errorf("watcher: mirror %q: store revision %d is behind the state's %d: %w",
+			return fmt.Errorf("mirror: mirror %q: store revision %d is behind the state's %d: %w",
 				m.prefix, target, m.st.revision(), backend.ErrCompacted)
 		}
 		if done, err := m.checkCaughtUp(caughtUp, target); done || err != nil {
@@ -187,10 +187,10 @@ func (m *Mirror) follow(ctx context.Context, caughtUp *bool, bo backoff.BackOff)
 			requestProgress()
 		case resp, ok := <-stream.Responses():
 			if !ok {
-				return fmt.Errorf("watcher: mirror %q: watch stream closed: %w", m.prefix, backend.ErrUnavailable)
+				return fmt.Errorf("mirror: mirror %q: watch stream closed: %w", m.prefix, backend.ErrUnavailable)
 			}
 			if resp.Err != nil {
-				return fmt.Errorf("watcher: mirror %q: watch after revision %d: %w", m.prefix, m.st.revision(), resp.Err)
+				return fmt.Errorf("mirror: mirror %q: watch after revision %d: %w", m.prefix, m.st.revision(), resp.Err)
 			}
 			bo.Reset()
 			if err := m.apply(resp); err != nil {
@@ -301,7 +301,7 @@ func (m *Mirror) applyEvent(ev backend.Event, batch *[]change) error {
 		m.st.remove(path)
 		*batch = m.record(*batch, change{path: path, del: true})
 	default:
-		return fmt.Errorf("watcher: mirror %q: event of unknown type %v for %q", m.prefix, ev.Type, path)
+		return fmt.Errorf("mirror: mirror %q: event of unknown type %v for %q", m.prefix, ev.Type, path)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package watcher
+package mirror
 
 import (
 	"encoding/binary"
@@ -54,13 +54,13 @@ var (
 	// ErrStateMismatch is returned by NewMirror when the state file was
 	// written for another prefix or in another format version, and the
 	// options do not ask to wipe it. The error is a *StateMismatchError.
-	ErrStateMismatch = errors.New("watcher: mirror state file does not match")
+	ErrStateMismatch = errors.New("mirror: mirror state file does not match")
 	// ErrStateCorrupt is returned by NewMirror when the state file is not a
 	// mirror state file, or is damaged. The file is left untouched.
-	ErrStateCorrupt = errors.New("watcher: mirror state file is corrupt or foreign")
+	ErrStateCorrupt = errors.New("mirror: mirror state file is corrupt or foreign")
 	// ErrStateLocked is returned by NewMirror when another process or Mirror
 	// holds the state file.
-	ErrStateLocked = errors.New("watcher: mirror state file is in use")
+	ErrStateLocked = errors.New("mirror: mirror state file is in use")
 )
 
 // StateMismatchError says how a state file differs from what a Mirror
@@ -75,7 +75,7 @@ type StateMismatchError struct {
 
 // Error names the file and both prefixes and versions.
 func (e *StateMismatchError) Error() string {
-	return fmt.Sprintf("watcher: mirror state file %q holds prefix %q in format %d, want prefix %q in format %d (remove the file or set WipeOnMismatch)",
+	return fmt.Sprintf("mirror: mirror state file %q holds prefix %q in format %d, want prefix %q in format %d (remove the file or set WipeOnMismatch)",
 		e.File, e.StoredPrefix, e.StoredFormat, e.WantPrefix, e.WantFormat)
 }
 
@@ -127,7 +127,7 @@ func clip(b []byte) string {
 }
 
 func corrupt(path, format string, args ...any) error {
-	return fmt.Errorf("watcher: state file %q: %w: %s", path, ErrStateCorrupt, fmt.Sprintf(format, args...))
+	return fmt.Errorf("mirror: state file %q: %w: %s", path, ErrStateCorrupt, fmt.Sprintf(format, args...))
 }
 
 // openStateFile opens the state file at path for prefix, creating it if it
@@ -142,7 +142,7 @@ func openStateFile(path, prefix string, wipe bool) (*stateFile, *state, error) {
 		f, err := createStateFile(path, prefix)
 		return f, newState(), err
 	case err != nil:
-		return nil, nil, fmt.Errorf("watcher: state file %q: %w", path, err)
+		return nil, nil, fmt.Errorf("mirror: state file %q: %w", path, err)
 	case !fi.Mode().IsRegular():
 		return nil, nil, corrupt(path, "not a regular file")
 	case fi.Size() == 0:
@@ -170,11 +170,11 @@ func openBolt(path string, readOnly bool) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: readOnly, Timeout: stateLockTimeout, PreLoadFreelist: true})
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
-		return nil, fmt.Errorf("watcher: state file %q: %w (another Mirror or process holds it)", path, ErrStateLocked)
+		return nil, fmt.Errorf("mirror: state file %q: %w (another Mirror or process holds it)", path, ErrStateLocked)
 	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch), errors.Is(err, bolt.ErrChecksum):
 		return nil, corrupt(path, "not a bbolt database: %v", err)
 	case err != nil:
-		return nil, fmt.Errorf("watcher: state file %q: %w", path, err)
+		return nil, fmt.Errorf("mirror: state file %q: %w", path, err)
 	}
 	return db, nil
 }
@@ -186,7 +186,7 @@ func createStateFile(path, prefix string) (*stateFile, error) {
 	}
 	if err := db.Update(func(tx *bolt.Tx) error { return initState(tx, prefix) }); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("watcher: state file %q: %w", path, err)
+		return nil, fmt.Errorf("mirror: state file %q: %w", path, err)
 	}
 	return &stateFile{path: path, db: db}, nil
 }
@@ -261,7 +261,7 @@ func wipeStateFile(path, prefix string) (*stateFile, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("watcher: wiping state file %q: %w", path, err)
+		return nil, fmt.Errorf("mirror: wiping state file %q: %w", path, err)
 	}
 	return &stateFile{path: path, db: db}, nil
 }
@@ -289,7 +289,7 @@ func readStateFile(path, prefix string) (st *state, err error) {
 	}
 	defer func() {
 		if cerr := db.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("watcher: state file %q: %w", path, cerr)
+			err = fmt.Errorf("mirror: state file %q: %w", path, cerr)
 		}
 	}()
 	err = db.View(func(tx *bolt.Tx) error {
@@ -336,7 +336,7 @@ func checkPageBounds(tx *bolt.Tx, path string) error {
 func checkFreelist(tx *bolt.Tx, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("watcher: state file %q: %w", path, err)
+		return fmt.Errorf("mirror: state file %q: %w", path, err)
 	}
 	defer f.Close()
 	pageSize := int64(tx.DB().Info().PageSize)
@@ -564,14 +564,14 @@ func (f *stateFile) commit(changes []change, cookie int64, mark listMark) error 
 		return putCount(meta, count)
 	})
 	if err != nil {
-		return fmt.Errorf("watcher: writing state file %q: %w", f.path, err)
+		return fmt.Errorf("mirror: writing state file %q: %w", f.path, err)
 	}
 	return nil
 }
 
 func (f *stateFile) close() error {
 	if err := f.db.Close(); err != nil {
-		return fmt.Errorf("watcher: closing state file %q: %w", f.path, err)
+		return fmt.Errorf("mirror: closing state file %q: %w", f.path, err)
 	}
 	return nil
 }

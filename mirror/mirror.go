@@ -1,4 +1,4 @@
-package watcher
+package mirror
 
 import (
 	"context"
@@ -73,9 +73,9 @@ type MirrorOptions struct {
 var (
 	// ErrMirrorStopped is returned by WaitForRevision when the Mirror ended
 	// before reaching the revision; it wraps Run's error, if any.
-	ErrMirrorStopped = errors.New("watcher: mirror stopped")
+	ErrMirrorStopped = errors.New("mirror: mirror stopped")
 	// ErrMirrorRan is returned by a second call to Run.
-	ErrMirrorRan = errors.New("watcher: Mirror.Run called more than once")
+	ErrMirrorRan = errors.New("mirror: Mirror.Run called more than once")
 )
 
 // Mirror keeps a local copy of every key under a prefix, tells a Handler of
@@ -123,7 +123,7 @@ func NewMirror(b backend.Backend, prefix string, h Handler, opts MirrorOptions) 
 		return nil, err
 	}
 	if opts.Mode != RefreshAndPersist && opts.Mode != RefreshOnly {
-		return nil, fmt.Errorf("watcher: mirror %q: unknown mode %v", prefix, opts.Mode)
+		return nil, fmt.Errorf("mirror: mirror %q: unknown mode %v", prefix, opts.Mode)
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = DefaultPageSize
