@@ -11,24 +11,25 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/internal/demo"
 )
 
 // The help of demo lists every step the demo runs, with what it shows.
 func TestDemoHelpListsEveryStep(t *testing.T) {
 	h := newHarness(t)
 	help := h.ok("demo", "--help")
-	steps := demoSteps()
+	steps := demo.Steps()
 	assert.Assert(t, strings.Contains(help, fmt.Sprintf("in %d steps", len(steps))), help)
 	for i, s := range steps {
-		assert.Assert(t, strings.Contains(help, fmt.Sprintf("  %d. %-9s %s", i+1, s.name, strings.Fields(s.shows)[0])), "step %s:\n%s", s.name, help)
+		assert.Assert(t, strings.Contains(help, fmt.Sprintf("  %d. %-9s %s", i+1, s.Name, strings.Fields(s.Shows)[0])), "step %s:\n%s", s.Name, help)
 	}
 }
 
 // checkDemoOutput checks what every demo prints, whatever its store.
 func checkDemoOutput(t *testing.T, out string, blocks int) {
 	t.Helper()
-	for i, step := range demoSteps() {
-		assert.Assert(t, strings.Contains(out, "== "+string(rune('1'+i))+". "+step.name+"\n"+wrap(step.shows, 76, "")+"\n"), "step %s or what it shows missing:\n%s", step.name, out)
+	for i, step := range demo.Steps() {
+		assert.Assert(t, strings.Contains(out, "== "+string(rune('1'+i))+". "+step.Name+"\n"+demo.Wrap(step.Shows, 76, "")+"\n"), "step %s or what it shows missing:\n%s", step.Name, out)
 	}
 	assert.Assert(t, strings.Contains(out, `"script": {`), out)
 	writer := regexp.MustCompile(`writer:  (\S+) \S+ -> (\S+) \(revision (\d+)\)`).FindAllStringSubmatch(out, -1)

@@ -1,14 +1,12 @@
-package main
+package demo
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/sdpconfig/sdpconfig/config"
-	"github.com/sdpconfig/sdpconfig/internal/etcdserver"
 	"github.com/sdpconfig/sdpconfig/txn"
 )
 
@@ -44,40 +42,16 @@ var (
 	demoPBStates = config.StateOf[demoState](demoPBs)
 )
 
-// openStore is step 1: an embedded etcd in a temporary directory, unless a
-// store is configured.
+// openStore is step 1: the store the command opens (Options.Open), and
+// what it is.
 func (d *demoRun) openStore(ctx context.Context) error {
-	g := d.o.g
-	s, err := g.settings(ctx)
+	st, err := d.opts.Open(ctx)
 	if err != nil {
 		return err
 	}
-	switch {
-	case s.Backend == config.BackendMemory:
-		d.owned = true
-		d.out.printf("Using an in-memory store (--backend memory): it lives and dies with this process.\n")
-	case s.Source(config.SettingEndpoints) == config.SourceDefault:
-		if d.tmpDir, err = os.MkdirTemp("", "sdpcfg-demo-"); err != nil {
-			return err
-		}
-		d.srv, err = g.env.startEtcd(ctx, etcdserver.Config{DataDir: d.tmpDir, NoFsync: true, FastTicks: true})
-		if err != nil {
-			return err
-		}
-		d.owned = true
-		// The embedded server has no users: only the prefix carries over.
-		if s, err = config.ResolveSettings(config.Options{Endpoints: []string{d.srv.Endpoint()}, Prefix: s.Prefix}, nil); err != nil {
-			return err
-		}
-		d.out.printf("No store configured, so the demo started an embedded etcd at %s\n(data in %s, removed at the end).\n", d.srv.ClientURL(), d.tmpDir)
-	default:
-		d.out.printf("Using the etcd at %s, as configured. The sample keys are deleted at the end%s.\n",
-			strings.Join(s.URLs(), ","), map[bool]string{true: " (no: --keep)", false: " unless --keep is given"}[d.o.keep])
-	}
-	if d.cfg, err = g.openSettings(ctx, s); err != nil {
-		return err
-	}
-	cctx, cancel := g.rpc(ctx)
+	d.store, d.cfg, d.owned = st, st.Config, st.Owned
+	d.out.printf("%s\n", st.Describe)
+	cctx, cancel := d.opts.RPC(ctx)
 	defer cancel()
 	rev, err := d.cfg.Backend().Revision(cctx)
 	if err != nil {
@@ -93,7 +67,7 @@ func (d *demoRun) writeSample(ctx context.Context) error {
 	day := d.start.Format("20060102")
 	d.ebID = fmt.Sprintf("eb-demo-%s-%s", day, d.runID)
 	d.pbIDs = d.pbIDs[:0]
-	for i := 1; i <= d.o.blocks; i++ {
+	for i := 1; i <= d.opts.Blocks; i++ {
 		d.pbIDs = append(d.pbIDs, fmt.Sprintf("pb-demo-%s-%s-%d", day, d.runID, i))
 	}
 	eb := demoEB{Beams: []string{"vis0"}, MaxLength: 3600.0, PBRealtime: d.pbIDs, ScanTypes: []string{"science"}}
@@ -128,7 +102,7 @@ func (d *demoRun) writeSample(ctx context.Context) error {
 	for _, id := range d.pbIDs {
 		d.out.printf("  %s  %s\n", demoPBs.Path(id), demoPBStates.Path(id))
 	}
-	cctx, cancel := d.o.g.rpc(ctx)
+	cctx, cancel := d.opts.RPC(ctx)
 	defer cancel()
 	kv, _, err := d.cfg.Backend().Get(cctx, demoPBs.Path(d.pbIDs[0]), 0)
 	if err != nil {
@@ -234,7 +208,7 @@ func (d *demoRun) summary(ctx context.Context) error {
 		return err
 	}
 	d.out.printf("Final states:\n%s\n", strings.Join(final, "\n"))
-	if !d.owned && !d.o.keep {
+	if !d.owned && !d.opts.Keep {
 		err := d.cfg.Txn(ctx, func(t *config.Txn) error {
 			if err := t.Delete(demoEBs.Path(d.ebID), txn.DeleteOptions{Recursive: true}); err != nil {
 				return err
@@ -252,7 +226,7 @@ func (d *demoRun) summary(ctx context.Context) error {
 		d.out.printf("Deleted the sample keys.\n")
 	}
 	d.out.printf("Done in %.1fs: %d transactions written, %d changes watched.\n", time.Since(d.start).Seconds(), d.writes, seen)
-	if d.srv != nil {
+	if d.store.Embedded {
 		d.out.printf("Next: run 'sdpcfg server' in another terminal, then 'sdpcfg create', 'ls', 'watch' and 'edit' against it.\n")
 	}
 	return nil

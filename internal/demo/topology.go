@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -104,12 +104,12 @@ func (d *demoRun) demoTopology(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.out.printf("master: pushed topology demo-lab, generation %d, version hash %s\n", pushed.Generation, short(pushed.Hash))
+	d.out.printf("master: pushed topology demo-lab, generation %d, version hash %s\n", pushed.Generation, shortHash(pushed.Hash))
 	s, err := wait("the agent to apply", inSync)
 	if err != nil {
 		return err
 	}
-	d.out.printf("agent:  applied it; its heartbeat reports hash %s, observed %v\n", short(s.Heartbeat.AppliedHash), s.Heartbeat.Observed["topologies"])
+	d.out.printf("agent:  applied it; its heartbeat reports hash %s, observed %v\n", shortHash(s.Heartbeat.AppliedHash), s.Heartbeat.Observed["topologies"])
 	if err := d.pause(ctx); err != nil {
 		return err
 	}
@@ -162,4 +162,12 @@ func (d *demoRun) demoTopology(ctx context.Context) error {
 	}
 	d.out.printf("agent:  re-applied generation %d; the master cleared the drift flag. Repaired (%d applies).\n", s.Heartbeat.Generation, ap.Applies())
 	return nil
+}
+
+// shortHash abbreviates a version hash for the demo's lines.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
