@@ -56,3 +56,40 @@ func TestHungApplyEndsAtTheCallTimeout(t *testing.T) {
 		})
 	})
 }
+
+// stuckApplier's Apply ignores its context and returns only when released.
+type stuckApplier struct {
+	*MemoryApplier
+	release chan struct{}
+}
+
+func (s *stuckApplier) Apply(context.Context, string, map[string]any) (map[string]any, error) {
+	<-s.release
+	return nil, errors.New("released")
+}
+
+// An Applier that ignores its context outlives the agent's deadline, its
+// heartbeat alive and behind the desired generation: past ApplyBound the
+// master flags it "apply not finished", re-pushing nothing.
+func TestStuckApplyIsFlagged(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend.Backend, cfg *config.Config) {
+		ctx := ctxT(t)
+		m := NewMaster(cfg, MasterOptions{RetryInterval: 20 * time.Millisecond, ApplyBound: 300 * time.Millisecond})
+		mctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- m.Run(mctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		ap := &stuckApplier{MemoryApplier: NewMemoryApplier(), release: make(chan struct{})}
+		startAgent(t, cfg, "a1", ap, "")
+		t.Cleanup(func() { close(ap.release) }) // runs before the agent's stop
+		sdptest.WaitFor(t, "heartbeat", func() bool { _, _, ok := heartbeatOf(t, b, cfg, "a1"); return ok })
+		d, err := Push(ctx, cfg, "a1", "topo-1", specA)
+		assert.NilError(t, err)
+		sdptest.WaitFor(t, "flagged: apply not finished", func() bool {
+			f, ok := get(t, cfg, DriftFlags, "a1")
+			return ok && f.Reason == ReasonApplyNotFinished
+		})
+		cur, _ := get(t, cfg, DesiredTopologies, "a1")
+		assert.Equal(t, cur.Generation, d.Generation, "nothing re-pushed while the apply runs")
+	})
+}

@@ -28,9 +28,18 @@ type MasterOptions struct {
 	// RetryInterval is the first wait after the loop failed; it doubles up
 	// to 5s. 0 means DefaultRetryInterval.
 	RetryInterval time.Duration
+	// ApplyBound is how long an agent that heartbeats may stay behind the
+	// desired generation (its Apply running) before the master flags it
+	// "apply not finished"; 0 means DefaultApplyBound.
+	ApplyBound time.Duration
 	// Now gives Drift.Since; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultApplyBound is MasterOptions.ApplyBound's default: the agents'
+// DefaultCallTimeout and a minute more, for an Applier that ignores its
+// context and so outlives the agent's deadline.
+const DefaultApplyBound = DefaultCallTimeout + time.Minute
 
 // Master is the master side of the controller (desired topologies are
 // written with Push and Resync): Run follows every desired topology,
@@ -61,6 +70,9 @@ func NewMaster(cfg *config.Config, opts MasterOptions) *Master {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ApplyBound <= 0 {
+		opts.ApplyBound = DefaultApplyBound
 	}
 	return &Master{cfg: cfg, opts: opts}
 }
@@ -198,6 +210,17 @@ type dirtySet struct {
 	all    bool // judge every agent (after a refresh)
 	ready  bool // the mirror caught up once: its view is complete
 	wake   chan struct{}
+
+	// pending: the agents heartbeating behind their desired generation, with
+	// the generation and when the master first saw them behind it. Used by
+	// the loop goroutine only.
+	pending map[string]pendingSince
+}
+
+// pendingSince is when an agent was first seen behind a generation.
+type pendingSince struct {
+	gen   int64
+	since time.Time
 }
 
 // update records kv (or its deletion) and marks its agent, if it is a key
@@ -256,7 +279,11 @@ func (d *dirtySet) take() []string {
 // runOnce follows the store with one Mirror of Prefix and judges each agent
 // whose keys changed, until the mirror fails or ctx ends.
 func (m *Master) runOnce(ctx context.Context) (err error) {
-	d := &dirtySet{kvs: map[string]backend.KeyValue{}, agents: map[string]struct{}{}, wake: make(chan struct{}, 1)}
+	d := &dirtySet{kvs: map[string]backend.KeyValue{}, agents: map[string]struct{}{}, wake: make(chan struct{}, 1), pending: map[string]pendingSince{}}
+	// Agents behind their generation are judged again as time passes,
+	// though no key of theirs changes.
+	tick := time.NewTicker(max(m.opts.ApplyBound/4, time.Millisecond))
+	defer tick.Stop()
 	h := mirror.HandlerFuncs{
 		AddFunc:    func(kv backend.KeyValue) error { d.update(kv, false); return nil },
 		ChangeFunc: func(_, kv backend.KeyValue) error { d.update(kv, false); return nil },
@@ -296,6 +323,12 @@ func (m *Master) runOnce(ctx context.Context) (err error) {
 			}
 			return err
 		case <-d.wake:
+		case <-tick.C:
+			d.mu.Lock()
+			for agent := range d.pending {
+				d.agents[agent] = struct{}{}
+			}
+			d.mu.Unlock()
 		}
 		for _, agent := range d.take() {
 			if err := m.evaluate(ctx, d, agent); err != nil {
@@ -347,7 +380,18 @@ func (m *Master) evaluate(ctx context.Context, view *dirtySet, agent string) err
 		if hasF {
 			fp = &flag
 		}
-		act := m.decide(d, hp, fp)
+		var behind time.Duration
+		if hasH && hb.Generation < d.Generation {
+			p, ok := view.pending[agent]
+			if !ok || p.gen != d.Generation {
+				p = pendingSince{gen: d.Generation, since: m.opts.Now()}
+				view.pending[agent] = p
+			}
+			behind = m.opts.Now().Sub(p.since)
+		} else {
+			delete(view.pending, agent)
+		}
+		act := m.decide(d, hp, fp, behind)
 		switch {
 		case act.clear:
 			ops = append(ops, backend.Delete(backend.Key(fPath)))
@@ -415,13 +459,18 @@ type action struct {
 }
 
 // decide returns what to do for an agent (see Master).
-func (m *Master) decide(d Desired, hb *Heartbeat, flag *Drift) action {
+func (m *Master) decide(d Desired, hb *Heartbeat, flag *Drift, behind time.Duration) action {
 	reason := Check(d, hb)
 	if reason == "" {
 		return action{clear: flag != nil}
 	}
 	if hb != nil && hb.Generation < d.Generation {
-		return action{} // the agent has not acted on this generation yet
+		// The agent has not acted on this generation yet: pending, until it
+		// has been behind for longer than an Apply may take.
+		if behind >= m.opts.ApplyBound && (flag == nil || flag.Reason != ReasonApplyNotFinished) {
+			return action{flag: ReasonApplyNotFinished}
+		}
+		return action{}
 	}
 	var act action
 	if flag == nil || flag.Reason != reason {

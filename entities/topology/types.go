@@ -81,4 +81,5 @@ const (
 	ReasonHash             = "applied hash differs from desired"
 	ReasonObservedError    = "observed state reports an error"
 	ReasonObservedMissing  = "observed state lacks the topology"
+	ReasonApplyNotFinished = "apply not finished"
 )

@@ -19,14 +19,14 @@ func Context(t testing.TB) context.Context {
 }
 
 // Patience is how long Context lasts: nine tenths of what is left before
-// the test binary's deadline, at least startTimeout, ten minutes without a
-// deadline. Use it for waits that take no context.
+// the test binary's deadline (so that a wait that expires still fails the
+// test with its own message, before the binary panics), ten minutes
+// without a deadline. Use it for waits that take no context.
 func Patience(t testing.TB) time.Duration {
-	d := 10 * time.Minute
 	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if end, ok := dt.Deadline(); ok {
-			d = time.Until(end) * 9 / 10
+			return max(time.Until(end)*9/10, time.Second)
 		}
 	}
-	return max(d, startTimeout)
+	return 10 * time.Minute
 }

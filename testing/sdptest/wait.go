@@ -5,20 +5,20 @@ import (
 	"time"
 )
 
-// WaitTimeout is the least WaitFor waits. It is generous on purpose: it
-// only stops a test that would otherwise hang, and says nothing about
-// speed.
+// WaitTimeout is a generous bound for waits of a test's own (a select on
+// a channel): it only stops a test that would otherwise hang, and says
+// nothing about speed. WaitFor itself waits Patience(t).
 const WaitTimeout = 30 * time.Second
 
 // WaitFor polls cond until it holds and fails the test, naming what it
-// waited for, if it still does not hold after Patience(t) (at least
-// WaitTimeout; most of what is left before the test binary's deadline), so
+// waited for, if it still does not hold after Patience(t) (most of what is
+// left before the test binary's deadline), so
 // that a loaded machine slows a test down instead of failing it. Use it instead
 // of time.Sleep to wait for something another goroutine or process does.
 // The polling interval starts at 1ms and grows to 10ms.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	wait := max(WaitTimeout, Patience(t))
+	wait := Patience(t)
 	deadline := time.Now().Add(wait)
 	interval := time.Millisecond
 	for !cond() {
