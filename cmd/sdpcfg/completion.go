@@ -118,16 +118,22 @@ func flagNames(fs *pflag.FlagSet) []string {
 	return names
 }
 
-// writeBashCompletion writes the bash completion script.
-func writeBashCompletion(w io.Writer) error {
-	global := strings.Join(flagNames((&globalOptions{}).flagSet()), " ")
-	var names []string
-	var cases strings.Builder
+// completionWords returns what the bash and zsh scripts list: the global
+// flags, the command names with their aliases, and one case line per
+// command with its own flags, written by quote (bash: "...", zsh: (...)).
+func completionWords(quote func(flags string) string) (global string, names []string, cases string) {
+	var b strings.Builder
 	for _, c := range commands() {
 		names = append(names, c.name)
 		names = append(names, c.aliases...)
-		fmt.Fprintf(&cases, "    %s) flags=%q ;;\n", strings.Join(append([]string{c.name}, c.aliases...), "|"), strings.Join(flagNames(ownFlags(c)), " "))
+		fmt.Fprintf(&b, "    %s) flags=%s ;;\n", strings.Join(append([]string{c.name}, c.aliases...), "|"), quote(strings.Join(flagNames(ownFlags(c)), " ")))
 	}
+	return strings.Join(flagNames((&globalOptions{}).flagSet()), " "), names, b.String()
+}
+
+// writeBashCompletion writes the bash completion script.
+func writeBashCompletion(w io.Writer) error {
+	global, names, cases := completionWords(func(flags string) string { return fmt.Sprintf("%q", flags) })
 	_, err := fmt.Fprintf(w, `# bash completion for sdpcfg; load with: source <(sdpcfg completion bash)
 _sdpcfg() {
   local cur="${COMP_WORDS[COMP_CWORD]}" cmd="" i
@@ -165,6 +171,6 @@ _sdpcfg() {
   fi
 }
 complete -o default -F _sdpcfg sdpcfg
-`, global, strings.Join(names, " "), cases.String(), global)
+`, global, strings.Join(names, " "), cases, global)
 	return err
 }

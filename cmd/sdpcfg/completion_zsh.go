@@ -10,14 +10,7 @@ import (
 // not the bash one through bashcompinit, whose compgen emulation neither
 // reads the keys piped to it nor knows compopt (so subtrees took a space).
 func writeZshCompletion(w io.Writer) error {
-	global := strings.Join(flagNames((&globalOptions{}).flagSet()), " ")
-	var names []string
-	var cases strings.Builder
-	for _, c := range commands() {
-		names = append(names, c.name)
-		names = append(names, c.aliases...)
-		fmt.Fprintf(&cases, "    %s) flags=(%s) ;;\n", strings.Join(append([]string{c.name}, c.aliases...), "|"), strings.Join(flagNames(ownFlags(c)), " "))
-	}
+	global, names, cases := completionWords(func(flags string) string { return "(" + flags + ")" })
 	_, err := fmt.Fprintf(w, `#compdef sdpcfg
 # zsh completion for sdpcfg; load with: source <(sdpcfg completion zsh)
 _sdpcfg() {
@@ -52,6 +45,6 @@ if (( ! $+functions[compdef] )); then
   autoload -U +X compinit && compinit
 fi
 compdef _sdpcfg sdpcfg
-`, cases.String(), global, strings.Join(names, " "))
+`, cases, global, strings.Join(names, " "))
 	return err
 }
