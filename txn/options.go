@@ -53,6 +53,7 @@ type options struct {
 	hook        func(backend.Range)
 	snapshot    int64
 	prefetch    []string
+	obs         *Observer
 }
 
 func buildOptions(opts []Option) options {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sdpconfig/sdpconfig/backend"
 )
 
@@ -53,6 +55,11 @@ import (
 func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Option) (err error) {
 	o := buildOptions(opts)
 	var st Stats
+	var obs run
+	if o.obs != nil {
+		ctx, obs = o.obs.begin(ctx)
+		defer func() { obs.end(&st, err) }()
+	}
 	if o.stats != nil {
 		defer func() {
 			if err != nil {
@@ -115,12 +122,22 @@ func Run(ctx context.Context, b backend.Backend, fn func(*Txn) error, opts ...Op
 		}
 		refetch = nil
 		st.Attempts++
-		t := newTxn(ctx, reader, o.hook, snapshot)
-		t.seed, next = next, nil
+		actx, span := ctx, trace.Span(nil)
+		if o.obs != nil {
+			actx, span = obs.attempt(ctx, st.Attempts)
+		}
+		t := newTxn(actx, reader, o.hook, snapshot)
+		t.seed, next, t.obs = next, nil, o.obs
 		if turn == nil && turnsOn != nil {
 			t.queuedAhead = func(cmps []backend.Compare) bool { return queued(turnsOn, cmps) }
 		}
 		rev, conflict, s, err := t.attempt(b, cr, fn, limit)
+		if o.obs != nil {
+			endAttempt(span, conflict, err)
+			if conflict != nil {
+				o.obs.conflict(conflict)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -230,6 +247,10 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 	}
 	var res backend.TxnResult
 	var s *seed
+	var timer commitTimer
+	if t.obs != nil {
+		timer = t.obs.startCommit(t.ctx, len(c.If), len(c.Then), len(reads))
+	}
 	if len(reads) > 0 && len(reads) <= limit {
 		var rr backend.CommitReadResult
 		rr, err = cr.CommitRead(t.ctx, c, reads)
@@ -244,6 +265,9 @@ func (t *Txn) attempt(b backend.Backend, cr backend.CommitReader, fn func(*Txn) 
 		}
 	} else {
 		res, err = b.Commit(t.ctx, c)
+	}
+	if t.obs != nil {
+		timer.end(err)
 	}
 	if err != nil {
 		return 0, nil, nil, err

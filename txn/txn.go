@@ -33,6 +33,8 @@ type Txn struct {
 	// queuedAhead, if set, reports whether a commit with these compares
 	// should wait for its turns instead (see fair.go).
 	queuedAhead func(cmps []backend.Compare) bool
+	// obs, if set, times the commit (see WithObserver).
+	obs *Observer
 }
 
 func newTxn(ctx context.Context, r Reader, hook func(backend.Range), rev int64) *Txn {
