@@ -23,6 +23,7 @@ type Backend struct {
 	lessor  clientv3.Lease   // this backend's own, so Close can stop it
 	watcher clientv3.Watcher // this backend's own, so Close can stop it
 	ks      keyspace
+	m       *metrics
 
 	// ctx ends when the backend closes; every request and background
 	// goroutine derives from it.
@@ -75,6 +76,10 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetrics(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("etcd3: %w", err)
+	}
 	eps := strings.Join(cfg.Endpoints, ",")
 	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
@@ -91,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		s, _ := sentinelOf(err)
 		return nil, fmt.Errorf("etcd3: connecting to %s: %w: %w", eps, s, err)
 	}
-	b := newBackend(cli, cfg, true)
+	b := newBackend(cli, cfg, m, true)
 	if _, err := b.currentRevision(pctx); err != nil {
 		b.Close()
 		if cerr := ctx.Err(); cerr != nil {
@@ -112,10 +117,14 @@ func NewFromClient(cli *clientv3.Client, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newBackend(cli, cfg, false), nil
+	m, err := newMetrics(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("etcd3: %w", err)
+	}
+	return newBackend(cli, cfg, m, false), nil
 }
 
-func newBackend(cli *clientv3.Client, cfg Config, owned bool) *Backend {
+func newBackend(cli *clientv3.Client, cfg Config, m *metrics, owned bool) *Backend {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Backend{
 		cfg:     cfg,
@@ -124,6 +133,7 @@ func newBackend(cli *clientv3.Client, cfg Config, owned bool) *Backend {
 		lessor:  clientv3.NewLease(cli),
 		watcher: clientv3.NewWatcher(cli),
 		ks:      newKeyspace(cfg.Prefix),
+		m:       m,
 		ctx:     ctx,
 		cancel:  cancel,
 		leases:  make(map[*lease]struct{}),
@@ -205,7 +215,7 @@ func (b *Backend) reqCtx(ctx context.Context) (context.Context, context.CancelFu
 // Revision returns the current store revision (linearizably).
 func (b *Backend) Revision(ctx context.Context) (int64, error) {
 	var rev int64
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "revision", func(ctx context.Context) error {
 		var err error
 		rev, err = b.currentRevision(ctx)
 		return err

@@ -171,6 +171,14 @@ func (b *Backend) txn(ctx context.Context, cmps []clientv3.Cmp, thenOps, elseOps
 		return nil, err // nothing was sent
 	}
 	defer done()
+	rctx, req := b.m.startRequest(rctx, "txn")
+	resp, err := b.sendTxn(ctx, rctx, cmps, thenOps, elseOps)
+	req.end(err, err == nil && !resp.Succeeded)
+	return resp, err
+}
+
+// sendTxn sends the transaction of txn in rctx; ctx is the caller's.
+func (b *Backend) sendTxn(ctx, rctx context.Context, cmps []clientv3.Cmp, thenOps, elseOps []clientv3.Op) (*clientv3.TxnResponse, error) {
 	if len(thenOps) == 0 && len(elseOps) == 0 && !b.revByTxn.Load() {
 		// etcd takes a transaction without a range (a compare-only or an
 		// empty one) for serializable and answers it from the member's own

@@ -7,8 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	grpcbackoff "google.golang.org/grpc/backoff"
@@ -66,6 +70,21 @@ type Config struct {
 
 	// Logger receives the etcd client's logs. Default: none.
 	Logger *zap.Logger
+
+	// Log receives the backend's own events, with structured fields: a
+	// lease lost, a watch stream restarted or compacted, a request
+	// retried. Default: none. Passwords and keys are never logged.
+	Log *slog.Logger
+
+	// Registerer receives the sdpconfig_etcd_* and sdpconfig_lease_*
+	// metrics (see docs/observability.md). Default: none, so a Backend
+	// registers nothing globally. Backends on one registry share series.
+	Registerer prometheus.Registerer
+
+	// TracerProvider, if set, makes a client span per request
+	// (sdpconfig.etcd.get, .list, .txn, ...), a child of the span in the
+	// request's context. Default: none.
+	TracerProvider trace.TracerProvider
 
 	// VerifyProgress makes every watch stream check each progress
 	// notification against the store before delivering it, as streams do

@@ -30,7 +30,7 @@ func (b *Backend) GetMany(ctx context.Context, paths []string, rev int64) ([]bac
 		return b.getNone(ctx, rev)
 	}
 	var resp *clientv3.TxnResponse
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "get_many", func(ctx context.Context) error {
 		var err error
 		resp, err = b.getMany(ctx, paths, rev)
 		return err
@@ -69,7 +69,7 @@ func (b *Backend) getMany(ctx context.Context, paths []string, rev int64) (*clie
 
 // getNone checks rev as a read at it would, for GetMany of no paths.
 func (b *Backend) getNone(ctx context.Context, rev int64) ([]backend.KeyValue, int64, error) {
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "revision", func(ctx context.Context) error {
 		if rev == 0 {
 			var err error
 			rev, err = b.currentRevision(ctx)

@@ -26,7 +26,7 @@ func (b *Backend) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, 
 	}
 	secs = max(secs, 1)
 	var resp *clientv3.LeaseGrantResponse
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "lease_grant", func(ctx context.Context) error {
 		var err error
 		resp, err = b.lessor.Grant(ctx, secs)
 		return err
@@ -34,6 +34,7 @@ func (b *Backend) Lease(ctx context.Context, ttl time.Duration) (backend.Lease, 
 	if err != nil {
 		return nil, fmt.Errorf("etcd3: lease grant: %w", err)
 	}
+	b.m.leasesGranted.Inc()
 	l := &lease{
 		b:      b,
 		id:     resp.ID,
@@ -114,11 +115,14 @@ func (l *lease) keepAlive(kctx context.Context, ch <-chan *clientv3.LeaseKeepAli
 	defer close(l.exited)
 	defer l.forget()
 	for range ch {
+		l.b.m.keepAlives.Inc()
 	}
 	if kctx.Err() != nil {
 		return
 	}
-	l.end(l.lostReason())
+	err := l.lostReason()
+	l.b.m.leaseLost(int64(l.id), err)
+	l.end(err)
 }
 
 // lostReason asks the store whether the lease still exists, after its
@@ -153,7 +157,7 @@ func (l *lease) forget() {
 // retried; if the retry finds the lease gone, the revoke took effect.
 func (l *lease) Revoke(ctx context.Context) error {
 	attempts := 0
-	err := l.b.read(ctx, func(ctx context.Context) error {
+	err := l.b.read(ctx, "lease_revoke", func(ctx context.Context) error {
 		attempts++
 		_, err := l.b.lessor.Revoke(ctx, l.id)
 		if attempts > 1 && errors.Is(err, rpctypes.ErrLeaseNotFound) {

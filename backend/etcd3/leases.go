@@ -24,7 +24,7 @@ type LeaseInfo struct {
 // has expired, been revoked or never existed.
 func (b *Backend) LeaseInfo(ctx context.Context, id backend.LeaseID) (LeaseInfo, error) {
 	var resp *clientv3.LeaseTimeToLiveResponse
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "lease_ttl", func(ctx context.Context) error {
 		var err error
 		resp, err = b.lessor.TimeToLive(ctx, clientv3.LeaseID(id), clientv3.WithAttachedKeys())
 		return err
@@ -47,7 +47,7 @@ func (b *Backend) LeaseInfo(ctx context.Context, id backend.LeaseID) (LeaseInfo,
 // Leases returns the IDs of the leases alive in the store, of every user.
 func (b *Backend) Leases(ctx context.Context) ([]backend.LeaseID, error) {
 	var resp *clientv3.LeaseLeasesResponse
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "lease_list", func(ctx context.Context) error {
 		var err error
 		resp, err = b.lessor.Leases(ctx)
 		return err

@@ -254,7 +254,7 @@ func (b *Backend) baseCounts(ctx context.Context, ranges []backend.Range, rev in
 	if rev <= 0 {
 		return rangeCount{}, false, nil // a watch from the first revision: counted when needed
 	}
-	err = b.read(ctx, func(rctx context.Context) error {
+	err = b.read(ctx, "count", func(rctx context.Context) error {
 		var err error
 		c, err = b.countsAt(rctx, ranges, rev)
 		return err

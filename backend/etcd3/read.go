@@ -22,7 +22,7 @@ func (b *Backend) Get(ctx context.Context, path string, rev int64) (backend.KeyV
 	}
 	key := b.ks.key(path)
 	var resp *clientv3.GetResponse
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "get", func(ctx context.Context) error {
 		var err error
 		if rev > 0 {
 			resp, err = b.cli.Get(ctx, key, clientv3.WithRev(rev))
@@ -57,7 +57,7 @@ func (b *Backend) List(ctx context.Context, prefix string, opts backend.ListOpti
 	}
 	depths := listDepths(prefix, opts)
 	var res backend.ListResult
-	err := b.read(ctx, func(ctx context.Context) error {
+	err := b.read(ctx, "list", func(ctx context.Context) error {
 		var err error
 		for range 3 {
 			var repin bool

@@ -16,14 +16,17 @@ import (
 // exponential backoff, at most Retry.MaxAttempts times and never past ctx.
 // Each attempt gets its own request context (see reqCtx). The error wraps a
 // backend sentinel, ErrClosed, or ctx's error.
-func (b *Backend) read(ctx context.Context, attempt func(ctx context.Context) error) error {
+// op names the request in metrics and spans.
+func (b *Backend) read(ctx context.Context, op string, attempt func(ctx context.Context) error) error {
 	var bo *backoff.ExponentialBackOff
 	for n := 1; ; n++ {
 		rctx, done, err := b.reqCtx(ctx)
 		if err != nil {
 			return err
 		}
+		rctx, req := b.m.startRequest(rctx, op)
 		err = attempt(rctx)
+		req.end(err, false)
 		done()
 		if err == nil {
 			return nil
@@ -35,6 +38,8 @@ func (b *Backend) read(ctx context.Context, attempt func(ctx context.Context) er
 		if n >= b.cfg.Retry.MaxAttempts {
 			return fmt.Errorf("%w (after %d attempts)", err, n)
 		}
+		b.m.retries.WithLabelValues(op).Inc()
+		b.m.log.Debug("etcd request retried", "op", op, "attempt", n, "error", err)
 		if bo == nil {
 			bo = b.newBackOff()
 		}

@@ -112,6 +112,7 @@ func (b *Backend) Watch(ctx context.Context, ranges []backend.Range, fromRev int
 	b.streams[s] = struct{}{}
 	b.wg.Add(1)
 	b.mu.Unlock()
+	b.m.streams.Inc()
 	stopAfter := context.AfterFunc(b.ctx, cancel)
 
 	wctx = clientv3.WithRequireLeader(wctx)
@@ -408,6 +409,7 @@ const progressRetry = 50 * time.Millisecond
 func (s *watchStream) askProgress() {
 	ctx, cancel := context.WithTimeout(s.wctx, s.b.cfg.RequestTimeout)
 	defer cancel()
+	s.b.m.progress.Inc()
 	_ = s.b.watcher.RequestProgress(ctx)
 }
 
@@ -469,6 +471,7 @@ func (s *watchStream) response(wr clientv3.WatchResponse, delivered int64) (resp
 		return resp, false
 	}
 	resp.Revision = wr.Header.Revision
+	s.b.m.events.Add(float64(len(wr.Events)))
 	revs, prev := 0, int64(0)
 	for _, ev := range wr.Events {
 		if ev.Kv.ModRevision != prev {
@@ -511,6 +514,7 @@ func (s *watchStream) forget() {
 	s.b.mu.Lock()
 	delete(s.b.streams, s)
 	s.b.mu.Unlock()
+	s.b.m.streams.Dec()
 }
 
 // isCompactRevision reports whether fromRev (> 0) is the store's compact
@@ -525,7 +529,7 @@ func (b *Backend) isCompactRevision(ctx context.Context, key string, fromRev int
 		return false, nil
 	}
 	compacted := func(rev int64) (bool, error) {
-		err := b.read(ctx, func(rctx context.Context) error {
+		err := b.read(ctx, "get", func(rctx context.Context) error {
 			_, err := b.cli.Get(rctx, key, clientv3.WithRev(rev), clientv3.WithCountOnly())
 			return err
 		})
