@@ -140,3 +140,17 @@ func (c *cache) size() (keys, ranges int) {
 	defer c.mu.Unlock()
 	return len(c.keys), len(c.ranges)
 }
+
+// footprint returns the keys the cache holds, the bytes of their paths and
+// current values, and its revision, for metrics.
+func (c *cache) footprint() (keys int, bytes, rev int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p, e := range c.keys {
+		bytes += int64(len(p))
+		if n := len(e.vs); n > 0 {
+			bytes += int64(len(e.vs[n-1].kv.Value))
+		}
+	}
+	return len(c.keys), bytes, c.rev
+}

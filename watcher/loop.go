@@ -113,7 +113,8 @@ func (w *Watcher) loop(ctx context.Context, each func(context.Context, *Iteratio
 		}
 		it := newIteration(w, c, n, reason, triggered)
 		w.st.iterations.Add(1)
-		more, err := each(ctx, it)
+		w.st.wakes[reason].Add(1)
+		more, err := w.iterate(ctx, it, each)
 		items := it.end()
 		if err != nil || !more {
 			return err
@@ -278,9 +279,11 @@ func (f *feed) follow(ctx context.Context) error {
 				return err
 			}
 			f.w.st.relists.Add(1)
+			f.w.log.Info("watcher relisted: the history it needed was compacted", "from", from, "revision", rev)
 			f.c.relist(rev)
 		case transient(err):
 			f.w.st.resumes.Add(1)
+			f.w.log.Debug("watcher stream cut, resuming", "revision", f.c.revision(), "err", err)
 			if err := pause(ctx, bo.NextBackOff()); err != nil {
 				return err
 			}
@@ -307,6 +310,7 @@ func (f *feed) consume(ctx context.Context, s backend.WatchStream, tick <-chan t
 				return got, resp.Err
 			}
 			got = true
+			f.w.st.noteStoreRevision(resp.Revision)
 			f.c.apply(resp)
 		case <-tick:
 			// A failed request needs nothing: the stream's end says why.
@@ -323,6 +327,7 @@ func (f *feed) revision(ctx context.Context, bo backoff.BackOff) (int64, error) 
 	for {
 		rev, err := f.w.b.Revision(ctx)
 		if err == nil {
+			f.w.st.noteStoreRevision(rev)
 			return rev, nil
 		}
 		if ctx.Err() != nil {

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 	"github.com/sdpconfig/sdpconfig/txn"
 )
 
@@ -55,6 +60,18 @@ type Options struct {
 	// options given to Iteration.Txn. WithReader and WithReadHook are the
 	// watcher's own and are ignored here.
 	TxnOptions []txn.Option
+
+	// Registerer, when set, receives the watcher's metrics
+	// (sdpconfig_watcher_*: wakes by reason, cache size, revision lag,
+	// relists), summed over every Watcher registered on it. nil registers
+	// nothing.
+	Registerer prometheus.Registerer
+	// TracerProvider, when set, traces each iteration of the loop (span
+	// sdpconfig.watcher.iteration); nil traces nothing.
+	TracerProvider trace.TracerProvider
+	// Logger receives the loop's structured logs (relists, resumed
+	// streams); nil discards them.
+	Logger *slog.Logger
 }
 
 // Reason says why an iteration of the loop runs.
@@ -125,6 +142,9 @@ type Stats struct {
 
 type counters struct {
 	streams, iterations, hits, misses, resumes, relists, evictions atomic.Int64
+
+	wakes    [len(reasonLabels)]atomic.Int64 // iterations by Reason
+	storeRev atomic.Int64                    // newest store revision heard of
 }
 
 // Watcher is a caching watcher loop (ska-sdp-config's Etcd3Watcher): it
@@ -168,6 +188,9 @@ type Watcher struct {
 	opts    Options
 	trigger chan struct{} // capacity 1: a pending Trigger
 	st      counters
+	metrics *collector   // nil without Options.Registerer
+	tracer  trace.Tracer // nil without Options.TracerProvider
+	log     *slog.Logger
 
 	// lastCommit is the revision of the latest commit of a watcher
 	// transaction: later watcher transactions read at least at it.
@@ -186,7 +209,9 @@ type running struct {
 }
 
 // New returns a Watcher over b, which stays the caller's. It does no I/O:
-// the stream opens when Run or Loop starts.
+// the stream opens when Run or Loop starts. New panics if b is nil or if
+// opts.Registerer holds other collectors under the watcher's metric names
+// (programming errors).
 func New(b backend.Backend, opts Options) *Watcher {
 	if b == nil {
 		panic("watcher: New with a nil backend")
@@ -195,7 +220,16 @@ func New(b backend.Backend, opts Options) *Watcher {
 		opts.RequeryProgress = DefaultRequeryProgress
 	}
 	opts.TxnOptions = append([]txn.Option(nil), opts.TxnOptions...)
-	return &Watcher{b: b, opts: opts, trigger: make(chan struct{}, 1)}
+	w := &Watcher{b: b, opts: opts, trigger: make(chan struct{}, 1),
+		tracer: telemetry.Tracer(opts.TracerProvider, "watcher"), log: telemetry.Logger(opts.Logger)}
+	if opts.Registerer != nil {
+		m, err := register(opts.Registerer, w)
+		if err != nil {
+			panic("watcher: " + err.Error())
+		}
+		w.metrics = m
+	}
+	return w
 }
 
 // Trigger makes the loop run its body again: at once if it is waiting,
@@ -223,6 +257,9 @@ func (w *Watcher) Close() error {
 		r.cancel(ErrWatcherClosed)
 		r.feed.stop()
 	}
+	if w.metrics != nil {
+		w.metrics.retire(w)
+	}
 	return nil
 }
 
@@ -248,6 +285,7 @@ func (w *Watcher) Stats() Stats {
 
 // noteCommit records that a watcher transaction committed at rev.
 func (w *Watcher) noteCommit(rev int64) {
+	w.st.noteStoreRevision(rev)
 	for {
 		old := w.lastCommit.Load()
 		if rev <= old || w.lastCommit.CompareAndSwap(old, rev) {
