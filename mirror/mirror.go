@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 )
 
 // Mode says whether a Mirror stops after its refresh or follows changes.
@@ -67,6 +71,14 @@ type MirrorOptions struct {
 	RetryInterval time.Duration
 	// MaxRetry caps the wait between retries; 0 means DefaultMaxRetry.
 	MaxRetry time.Duration
+	// Registerer, when set, receives the mirror's metrics
+	// (sdpconfig_mirror_*, labelled with its prefix: revision, lag,
+	// events applied, refreshes, relists, state-file write latency). nil
+	// registers nothing.
+	Registerer prometheus.Registerer
+	// Logger receives the mirror's structured logs (refreshes, relists,
+	// retries); nil discards them.
+	Logger *slog.Logger
 }
 
 // Errors of a Mirror besides those of its state file.
@@ -96,6 +108,8 @@ type Mirror struct {
 	opts   MirrorOptions
 	st     *state
 	file   *stateFile // nil without StatePath
+	met    *metrics   // nil without Registerer
+	log    *slog.Logger
 	// diskCookie is the cookie in the state file (0: none). Only Run's
 	// goroutine uses it.
 	diskCookie int64
@@ -137,11 +151,17 @@ func NewMirror(b backend.Backend, prefix string, h Handler, opts MirrorOptions) 
 	if h == nil {
 		h = HandlerFuncs{}
 	}
+	met, err := newMetrics(opts.Registerer, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: mirror %q: %w", prefix, err)
+	}
 	m := &Mirror{
 		b:        b,
 		prefix:   prefix,
 		h:        h,
 		opts:     opts,
+		met:      met,
+		log:      telemetry.Logger(opts.Logger),
 		revCh:    make(chan struct{}),
 		progress: make(chan struct{}, 1),
 	}

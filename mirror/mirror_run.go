@@ -71,7 +71,7 @@ func (m *Mirror) run(ctx context.Context) error {
 	// With a cookie, the state is the store's at that revision: resume the
 	// watch after it. Without one, refresh.
 	refresh := m.st.revision() == 0
-	caughtUp := false
+	caughtUp, relist := false, false
 	for {
 		if refresh {
 			// A refresh the state file says was under way goes on at the
@@ -81,6 +81,9 @@ func (m *Mirror) run(ctx context.Context) error {
 			if err := m.refresh(ctx, bo); err != nil {
 				return err
 			}
+			m.met.refreshed(relist, m.st.revision())
+			m.log.Info("mirror refreshed", "prefix", m.prefix, "revision", m.st.revision(), "relist", relist)
+			relist = false
 			refresh = false
 			if !resumed {
 				caughtUp = true
@@ -97,8 +100,10 @@ func (m *Mirror) run(ctx context.Context) error {
 		case errors.Is(err, errDone):
 			return nil
 		case errors.Is(err, backend.ErrCompacted):
-			refresh = true
+			refresh, relist = true, true
+			m.log.Info("mirror relisting: the history after its revision was compacted", "prefix", m.prefix, "revision", m.st.revision())
 		case errors.Is(err, backend.ErrUnavailable):
+			m.log.Debug("mirror retrying: store unavailable", "prefix", m.prefix, "revision", m.st.revision(), "err", err)
 			if err := wait(ctx, bo); err != nil {
 				return err
 			}
@@ -255,6 +260,7 @@ func (m *Mirror) apply(resp backend.WatchResponse) error {
 	if rev > applied {
 		m.advance(rev)
 	}
+	m.met.applied(len(resp.Events), m.st.revision(), resp.Revision)
 	return nil
 }
 
@@ -325,9 +331,11 @@ func (m *Mirror) persistPage(batch []change, cookie int64, mark listMark) error 
 	if m.file == nil {
 		return nil
 	}
+	start := time.Now()
 	if err := m.file.commit(batch, cookie, mark); err != nil {
 		return err
 	}
+	m.met.wrote(start)
 	switch {
 	case cookie == clearCookie:
 		m.diskCookie = 0
