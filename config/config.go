@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/txn"
@@ -52,6 +56,18 @@ type Options struct {
 	ClientLeaseTTL time.Duration
 	// TxnOptions are applied to every Config.Txn, before its own options.
 	TxnOptions []txn.Option
+
+	// Registerer, when set, receives the metrics of this Config's
+	// transactions (txn.Observer) and, for Open, of its etcd client
+	// (sdpconfig_txn_*, sdpconfig_etcd_*, sdpconfig_lease_*). nil
+	// registers nothing.
+	Registerer prometheus.Registerer
+	// TracerProvider, when set, traces transactions and etcd requests;
+	// nil traces nothing.
+	TracerProvider trace.TracerProvider
+	// Logger receives structured logs (lease lost, transactions given up);
+	// nil discards them.
+	Logger *slog.Logger
 }
 
 // Config is a handle on a configuration store: transactions, leases and
@@ -63,6 +79,7 @@ type Config struct {
 	owner OwnerInfo
 	ttl   time.Duration
 	txnOp []txn.Option
+	tel   Telemetry // passed on to Config.Watcher and the controllers
 
 	grantMu sync.Mutex // held while granting the client lease
 	mu      sync.Mutex
@@ -73,10 +90,12 @@ type Config struct {
 
 // New returns a Config over b, which stays the caller's: Close does not
 // close b, it only revokes the client lease and closes the leases handed
-// out by Lease. Of opts, New uses Prefix, Owner, ClientLeaseTTL and
-// TxnOptions; it reads no environment. New panics if opts.Prefix is not ""
-// or a valid path (a programming error; ResolveSettings validates prefixes
-// that come from users).
+// out by Lease. Of opts, New uses Prefix, Owner, ClientLeaseTTL,
+// TxnOptions, Registerer, TracerProvider and Logger; it reads no
+// environment. New panics if opts.Prefix is not "" or a valid path, or if
+// opts.Registerer holds other collectors under sdpconfig_txn_* names
+// (programming errors; ResolveSettings validates prefixes that come from
+// users).
 func New(b backend.Backend, opts Options) *Config {
 	if b == nil {
 		panic("config: New with a nil backend")
@@ -96,6 +115,14 @@ func newConfig(b backend.Backend, opts Options, owned bool) (*Config, error) {
 		b = withPrefix(b, opts.Prefix)
 	}
 	c := &Config{b: b, owned: owned, ttl: opts.ClientLeaseTTL, txnOp: opts.TxnOptions}
+	if opts.Registerer != nil || opts.TracerProvider != nil || opts.Logger != nil {
+		ob, err := txn.NewObserver(txn.ObserverOptions{Registerer: opts.Registerer, TracerProvider: opts.TracerProvider, Logger: opts.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("config: metrics: %w", err)
+		}
+		c.txnOp = append([]txn.Option{txn.WithObserver(ob)}, opts.TxnOptions...)
+		c.tel = Telemetry{opts.Registerer, opts.TracerProvider, opts.Logger}
+	}
 	if c.ttl <= 0 {
 		c.ttl = DefaultClientLeaseTTL
 	}

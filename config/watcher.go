@@ -21,12 +21,23 @@ type Watcher struct {
 // Watcher returns a caching watcher loop over the Config's backend (the
 // global-prefix view when the Config has a prefix: paths are the same as in
 // Config.Txn). Options.TxnOptions of the Config apply to its transactions,
-// before opts.TxnOptions. It does no I/O until Run or Loop.
+// before opts.TxnOptions, and its Registerer, TracerProvider and Logger
+// are the Watcher's unless opts sets them. It does no I/O until Run or
+// Loop.
 //
 // Closing the Config does not stop a running loop (unless the Config owns
 // its backend, whose closing ends the loop with an error wrapping
 // backend.ErrClosed): close the Watcher, or end the loop's context, first.
 func (c *Config) Watcher(opts watcher.Options) *Watcher {
+	if opts.Registerer == nil {
+		opts.Registerer = c.tel.Registerer
+	}
+	if opts.TracerProvider == nil {
+		opts.TracerProvider = c.tel.TracerProvider
+	}
+	if opts.Logger == nil {
+		opts.Logger = c.tel.Logger
+	}
 	if len(c.txnOp) > 0 {
 		opts.TxnOptions = append(append(make([]txn.Option, 0, len(c.txnOp)+len(opts.TxnOptions)), c.txnOp...), opts.TxnOptions...)
 	}

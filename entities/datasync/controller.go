@@ -9,6 +9,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 	"github.com/sdpconfig/sdpconfig/txn"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
@@ -75,6 +76,9 @@ type Controller struct {
 	opts ControllerOptions
 	w    *config.Watcher
 
+	met    *telemetry.Controller
+	metErr error // from registering met: Run returns it
+
 	prev    map[string]int64 // watched path -> mod revision at the last sync
 	lastReq string
 }
@@ -91,7 +95,9 @@ func NewController(c *config.Config, name string, s *Syncer, opts ControllerOpti
 	if opts.MaxOne <= 0 {
 		opts.MaxOne = 100
 	}
-	return &Controller{c: c, name: name, s: s, opts: opts, w: c.Watcher(watcher.Options{Timeout: opts.Period})}
+	tel := c.Telemetry()
+	met, err := telemetry.NewController("datasync", tel.Registerer, tel.TracerProvider, tel.Logger)
+	return &Controller{c: c, name: name, s: s, opts: opts, w: c.Watcher(watcher.Options{Timeout: opts.Period}), met: met, metErr: err}
 }
 
 // Trigger asks the running loop for a full sync.
@@ -104,7 +110,16 @@ func (ctl *Controller) Close() error { return ctl.w.Close() }
 // first error of the store. Sync errors do not stop it: they are recorded
 // in the Status.
 func (ctl *Controller) Run(ctx context.Context) error {
-	return ctl.w.Run(ctx, ctl.iterate)
+	if ctl.metErr != nil {
+		return fmt.Errorf("datasync: controller %q: %w", ctl.name, ctl.metErr)
+	}
+	defer ctl.met.Leader(false)
+	return ctl.w.Run(ctx, func(ctx context.Context, it *config.Iteration) error {
+		ctx, done := ctl.met.Pass(ctx)
+		err := ctl.iterate(ctx, it)
+		done(err)
+		return err
+	})
 }
 
 // watched returns the prefixes (of StoreSources on the controller's
@@ -163,6 +178,9 @@ func (ctl *Controller) iterate(ctx context.Context, it *config.Iteration) error 
 		}
 		return nil
 	})
+	if err == nil {
+		ctl.met.Leader(leader)
+	}
 	if err != nil || !leader {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -234,7 +252,15 @@ func (ctl *Controller) iterate(ctx context.Context, it *config.Iteration) error 
 	st.Finished, st.Runs = time.Now(), len(runs)
 	if err != nil {
 		st.Error = err.Error()
+		ctl.met.Log.Warn("datasync: sync failed", "sync", ctl.name, "full", full, "err", err)
 	}
+	ops := map[string]int{}
+	for _, r := range runs {
+		for _, op := range r.Ops {
+			ops[string(op.Kind)]++
+		}
+	}
+	ctl.met.Items(ops)
 	for _, r := range runs {
 		st.Changes += r.Changes()
 		if r.Changes() > 0 || len(st.Operations) == 0 {

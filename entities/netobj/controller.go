@@ -13,6 +13,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 	"github.com/sdpconfig/sdpconfig/txn"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
@@ -53,6 +54,8 @@ type Controller struct {
 	Now func() time.Time
 	// OnPass, when not nil, is called after each pass with its report.
 	OnPass func(Pass)
+	// Its passes are reported to the Config's Telemetry (metrics
+	// sdpconfig_netobj_*, a span per pass, logs of failed objects).
 
 	mu sync.Mutex
 	w  *config.Watcher
@@ -72,6 +75,8 @@ type Pass struct {
 	// Err is why the system could not be read in this pass (the pass then
 	// changes nothing; the next one tries again).
 	Err error
+	// Desired is the number of desired objects of the target.
+	Desired int
 }
 
 // Trigger makes a running loop pass again at once (to observe drift now).
@@ -111,6 +116,13 @@ func (c *Controller) Run(ctx context.Context) error {
 		_ = lease.Revoke(rctx)
 		lease.Close()
 	}()
+	tel := c.Config.Telemetry()
+	met, err := telemetry.NewController("netobj", tel.Registerer, tel.TracerProvider, tel.Logger)
+	if err != nil {
+		return fmt.Errorf("netobj: target %q: %w", c.Target, err)
+	}
+	met.Leader(true)
+	defer met.Leader(false)
 	w := c.Config.Watcher(watcher.Options{Timeout: cmp.Or(c.ObserveInterval, DefaultObserveInterval)})
 	c.mu.Lock()
 	c.w = w
@@ -136,10 +148,17 @@ func (c *Controller) Run(ctx context.Context) error {
 		default:
 		}
 		n++
-		p, err := c.pass(ctx, it)
+		pctx, done := met.Pass(ctx)
+		p, err := c.pass(pctx, it)
+		// A pass that could not read the system (p.Err) failed too.
+		done(cmp.Or(err, p.Err))
 		if err != nil {
 			return err
 		}
+		for id, ferr := range p.Failed {
+			met.Log.Warn("netobj: object failed", "target", c.Target, "object", id, "err", ferr)
+		}
+		met.Items(map[string]int{"applied": max(0, p.Desired-len(p.Failed)), "error": len(p.Failed)})
 		p.N = n
 		if c.OnPass != nil {
 			c.OnPass(p)
@@ -205,7 +224,7 @@ func (c *Controller) pass(ctx context.Context, it *config.Iteration) (Pass, erro
 
 	refs := map[string]Ref{}
 	var changes []Change
-	p := Pass{Failed: map[string]error{}}
+	p := Pass{Failed: map[string]error{}, Desired: len(desired)}
 	for r, o := range desired {
 		if o.Kind != r.Kind {
 			// Stored under another kind's path: refuse it, touch nothing.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 	"github.com/sdpconfig/sdpconfig/txn"
 	"github.com/sdpconfig/sdpconfig/watcher"
 )
@@ -69,6 +70,7 @@ type Agent struct {
 	opts  AgentOptions
 	now   func() time.Time
 	cache *Cache
+	met   *telemetry.Controller
 
 	mu      sync.Mutex
 	lease   backend.Lease
@@ -102,7 +104,12 @@ func NewAgent(cfg *config.Config, opts AgentOptions) (*Agent, error) {
 	if opts.RetryInterval <= 0 {
 		opts.RetryInterval = DefaultRetryInterval
 	}
-	a := &Agent{cfg: cfg, opts: opts, now: opts.Now}
+	tel := cfg.Telemetry()
+	met, err := telemetry.NewController("topology_agent", tel.Registerer, tel.TracerProvider, tel.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("topology: agent %q: %w", opts.Agent, err)
+	}
+	a := &Agent{cfg: cfg, opts: opts, now: opts.Now, met: met}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -156,7 +163,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.mu.Unlock()
 		progressed := false
 		err := w.Run(ctx, func(ctx context.Context, it *config.Iteration) error {
-			if err := a.iterate(ctx, it); err != nil {
+			ctx, done := a.met.Pass(ctx)
+			err := a.iterate(ctx, it)
+			done(err)
+			if err != nil {
 				return err
 			}
 			progressed = true

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 	"github.com/sdpconfig/sdpconfig/mirror"
 	"github.com/sdpconfig/sdpconfig/txn"
 )
@@ -53,8 +54,10 @@ const DefaultApplyBound = DefaultCallTimeout + time.Minute
 // push, and the agent's first report when it returns decides. Each agent is
 // judged on its own keys only.
 type Master struct {
-	cfg  *config.Config
-	opts MasterOptions
+	cfg    *config.Config
+	opts   MasterOptions
+	met    *telemetry.Controller
+	metErr error // from registering met: Run returns it
 
 	mu    sync.Mutex
 	stats MasterStats
@@ -74,7 +77,9 @@ func NewMaster(cfg *config.Config, opts MasterOptions) *Master {
 	if opts.ApplyBound <= 0 {
 		opts.ApplyBound = DefaultApplyBound
 	}
-	return &Master{cfg: cfg, opts: opts}
+	tel := cfg.Telemetry()
+	met, err := telemetry.NewController("topology_master", tel.Registerer, tel.TracerProvider, tel.Logger)
+	return &Master{cfg: cfg, opts: opts, met: met, metErr: err}
 }
 
 // Push writes the desired topology of agent: spec with its Hash and the
@@ -179,6 +184,11 @@ func (m *Master) Stats() MasterStats {
 // Config closes (an error wrapping backend.ErrClosed). Other failures
 // restart the loop after a backoff.
 func (m *Master) Run(ctx context.Context) error {
+	if m.metErr != nil {
+		return fmt.Errorf("topology: master: %w", m.metErr)
+	}
+	m.met.Leader(true)
+	defer m.met.Leader(false)
 	wait := m.opts.RetryInterval
 	for {
 		err := m.runOnce(ctx)
@@ -296,7 +306,8 @@ func (m *Master) runOnce(ctx context.Context) (err error) {
 			return nil
 		},
 	}
-	mir, err := mirror.NewMirror(m.cfg.Backend(), Prefix+"/", h, mirror.MirrorOptions{})
+	tel := m.cfg.Telemetry()
+	mir, err := mirror.NewMirror(m.cfg.Backend(), Prefix+"/", h, mirror.MirrorOptions{Registerer: tel.Registerer, Logger: tel.Logger})
 	if err != nil {
 		return err
 	}
@@ -330,10 +341,8 @@ func (m *Master) runOnce(ctx context.Context) (err error) {
 			}
 			d.mu.Unlock()
 		}
-		for _, agent := range d.take() {
-			if err := m.evaluate(ctx, d, agent); err != nil {
-				return err
-			}
+		if err := m.pass(ctx, d); err != nil {
+			return err
 		}
 	}
 }
@@ -484,4 +493,37 @@ func (m *Master) decide(d Desired, hb *Heartbeat, flag *Drift, behind time.Durat
 		act.flag, act.bump = reason, true
 	}
 	return act
+}
+
+// pass judges every agent whose keys changed, as one reconcile pass.
+func (m *Master) pass(ctx context.Context, d *dirtySet) (err error) {
+	agents := d.take()
+	if len(agents) == 0 {
+		return nil
+	}
+	ctx, done := m.met.Pass(ctx)
+	defer func() { done(err) }()
+	for _, agent := range agents {
+		if err := m.evaluate(ctx, d, agent); err != nil {
+			return err
+		}
+	}
+	m.met.Items(d.states())
+	return nil
+}
+
+// states counts the agents with a desired topology in the master's copy,
+// by whether their drift flag is raised.
+func (d *dirtySet) states() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	desired, drifted := 0, 0
+	for path := range d.kvs {
+		if _, ok := DesiredTopologies.ID(path); ok {
+			desired++
+		} else if _, ok := DriftFlags.ID(path); ok {
+			drifted++
+		}
+	}
+	return map[string]int{"in_sync": max(0, desired-drifted), "drifted": drifted}
 }
