@@ -39,6 +39,10 @@ type globalOptions struct {
 	user      string
 	timeout   time.Duration
 	output    string
+
+	// tel is where the Config that open returns reports (set by the
+	// long-running commands' observeFlags).
+	tel config.Telemetry
 }
 
 // flagSet returns the global flags bound to g.
@@ -152,7 +156,8 @@ func (g *globalOptions) open(ctx context.Context) (*config.Config, error) {
 func (g *globalOptions) openSettings(ctx context.Context, s config.Settings) (*config.Config, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	c, err := g.env.open(ctx, s, config.Options{DialTimeout: g.timeout})
+	c, err := g.env.open(ctx, s, config.Options{DialTimeout: g.timeout,
+		Registerer: g.tel.Registerer, TracerProvider: g.tel.TracerProvider, Logger: g.tel.Logger})
 	if err != nil {
 		return nil, connectError(s, g.timeout, err)
 	}

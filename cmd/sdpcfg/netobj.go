@@ -10,7 +10,7 @@ import (
 
 var netobjCommand = &command{
 	name:  "netobj",
-	args:  "ls TARGET | apply TARGET FILE|- | status [TARGET]",
+	args:  "ls TARGET | apply TARGET FILE|- | status [TARGET] | run TARGET",
 	short: "inspect and edit the desired network objects of target hosts",
 	long: `
 Inspects and edits the network objects (interfaces, addresses, routes) that
@@ -28,6 +28,12 @@ entities/netobj, keys under /netobj; see docs/netobj.md):
                          target) observed: each object's state (system or
                          error), when it was applied and its last error,
                          and whether the controller is alive
+  run TARGET             runs TARGET's controller until Ctrl-C: it applies
+                         the desired objects to this host's network
+                         (--driver netlink, needs CAP_NET_ADMIN) or to an
+                         in-memory system (--driver memory, for trials);
+                         --metrics-listen serves its metrics, /healthz and
+                         /readyz
 
 FILE is JSON or YAML: a list of objects, each with a kind (interface,
 address or route), its fields and optionally an id (by default the
@@ -43,7 +49,8 @@ object's key fields, such as "br0,10.1.0.1/24"):
 Examples:
   sdpcfg netobj apply host-1 objects.yaml
   sdpcfg netobj ls host-1 -o json
-  sdpcfg netobj status`,
+  sdpcfg netobj status
+  sdpcfg netobj run host-1 --driver memory --metrics-listen 127.0.0.1:9466`,
 	newRunner: func(g *globalOptions) runner { return &netobjOptions{g: g} },
 }
 
@@ -57,28 +64,33 @@ var netobjSubcommands = map[string]struct {
 	"ls":     {1, 1, "ls TARGET", (*netobjOptions).ls},
 	"apply":  {2, 2, "apply TARGET FILE|-", (*netobjOptions).apply},
 	"status": {0, 1, "status [TARGET]", (*netobjOptions).status},
+	"run":    {1, 1, "run TARGET", (*netobjOptions).runController},
 }
 
 // netobjOptions are the options of netobj.
 type netobjOptions struct {
-	g     *globalOptions
-	prune bool
-	sub   string
-	args  []string
+	g      *globalOptions
+	prune  bool
+	driver string       // run
+	obs    observeFlags // run
+	sub    string
+	args   []string
 }
 
 func (o *netobjOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.prune, "prune", false, "apply: also delete the target's desired objects the file does not name")
+	fs.StringVar(&o.driver, "driver", "netlink", "run: netlink (this host's network) or memory (an in-memory system)")
+	o.obs.addFlags(fs)
 }
 
 func (o *netobjOptions) complete(args []string) error {
 	if len(args) == 0 {
-		return usagef("netobj: want a subcommand: ls, apply or status (see 'sdpcfg netobj --help')")
+		return usagef("netobj: want a subcommand: ls, apply, status or run (see 'sdpcfg netobj --help')")
 	}
 	o.sub, o.args = args[0], args[1:]
 	s, ok := netobjSubcommands[o.sub]
 	if !ok {
-		return usagef("netobj: unknown subcommand %q: use ls, apply or status", o.sub)
+		return usagef("netobj: unknown subcommand %q: use ls, apply, status or run", o.sub)
 	}
 	return wantArgs("netobj "+o.sub, o.args, s.min, s.max, s.synopsis)
 }
@@ -90,7 +102,10 @@ func (o *netobjOptions) validate() error {
 	if o.prune && o.sub != "apply" {
 		return usagef("netobj %s: --prune only goes with apply", o.sub)
 	}
-	return nil
+	if o.driver != "netlink" && o.driver != "memory" {
+		return usagef("netobj %s: --driver %q: want netlink or memory", o.sub, o.driver)
+	}
+	return o.obs.validate("netobj " + o.sub)
 }
 
 func (o *netobjOptions) run(ctx context.Context) error {

@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/internal/etcdserver"
+	"github.com/sdpconfig/sdpconfig/internal/telemetry"
 )
 
 // The defaults of server: the endpoint the other commands use by default.
@@ -32,9 +34,13 @@ survives a restart. It prints its endpoint and runs until interrupted
 (Ctrl-C). It is a single member, meant for development and demos; run a
 real etcd cluster in production.
 
+With --metrics-listen it also serves etcd's metrics at /metrics, /healthz,
+and /readyz (200 while etcd has a leader and no alarm).
+
 Examples:
   sdpcfg server
-  sdpcfg server --listen http://127.0.0.1:23790 --data-dir /tmp/etcd`,
+  sdpcfg server --listen http://127.0.0.1:23790 --data-dir /tmp/etcd
+  sdpcfg server --metrics-listen 127.0.0.1:9464 --log-format json`,
 	newRunner: func(g *globalOptions) runner { return &serverOptions{g: g} },
 }
 
@@ -44,12 +50,14 @@ type serverOptions struct {
 	dataDir    string
 	listen     string
 	listenPeer string
+	obs        observeFlags
 }
 
 func (o *serverOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the server's data (default $XDG_DATA_HOME/sdpcfg/etcd)")
 	fs.StringVar(&o.listen, "listen", defaultListen, "URL to serve clients on: http://IP:port")
 	fs.StringVar(&o.listenPeer, "listen-peer", defaultListenPeer, "URL of etcd's peer listener, unused by a single server but required by etcd")
+	o.obs.addFlags(fs)
 }
 
 func (o *serverOptions) complete(args []string) error {
@@ -80,7 +88,7 @@ func (o *serverOptions) validate() error {
 	if o.listen == o.listenPeer {
 		return usagef("server: --listen and --listen-peer are both %s: give them different ports", o.listen)
 	}
-	return nil
+	return o.obs.validate("server")
 }
 
 func (o *serverOptions) run(ctx context.Context) error {
@@ -92,6 +100,13 @@ func (o *serverOptions) run(ctx context.Context) error {
 		return fmt.Errorf("server: %w (is another etcd running? stop it, or pass --listen and --listen-peer with free ports)", err)
 	}
 	defer srv.Close()
+	obs := o.obs.start(o.g)
+	// etcd registers its own metrics (etcd_*, go_*, process_*) on the
+	// default registry: serve those.
+	if err := obs.serve(&o.obs, o.g, prometheus.DefaultGatherer, telemetry.Check{Name: "etcd", Func: srv.Ready}); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	defer obs.close()
 	out := o.g.env.out
 	fmt.Fprintf(out, "etcd is serving clients at %s\n", srv.ClientURL())
 	fmt.Fprintf(out, "data directory: %s\n", srv.DataDir())

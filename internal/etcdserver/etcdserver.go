@@ -236,3 +236,21 @@ func newLogger(w io.Writer) *zap.Logger {
 	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), zapcore.WarnLevel)
 	return zap.New(core)
 }
+
+// Ready returns nil while the server has a leader and raises no alarm: it
+// can serve reads and writes.
+func (s *Server) Ready(context.Context) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return errors.New("etcdserver: server closed")
+	}
+	if s.etcd.Server.Leader() == 0 {
+		return fmt.Errorf("etcdserver: etcd on %s has no leader", s.clientURL)
+	}
+	if alarms := s.etcd.Server.Alarms(); len(alarms) > 0 {
+		return fmt.Errorf("etcdserver: etcd on %s raises alarm %s", s.clientURL, alarms[0].Alarm)
+	}
+	return nil
+}

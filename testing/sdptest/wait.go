@@ -18,11 +18,25 @@ const WaitTimeout = 30 * time.Second
 // The polling interval starts at 1ms and grows to 10ms.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
+	WaitForValue(t, what, func() (bool, string) { return cond(), "" })
+}
+
+// WaitForValue is WaitFor for a condition that also says what it saw: on
+// timeout the failure names what was awaited and the last thing seen.
+func WaitForValue(t testing.TB, what string, cond func() (ok bool, seen string)) {
+	t.Helper()
 	wait := Patience(t)
 	deadline := time.Now().Add(wait)
 	interval := time.Millisecond
-	for !cond() {
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
+			if seen != "" {
+				t.Fatalf("timed out after %v waiting for %s; last seen: %s", wait.Round(time.Second), what, seen)
+			}
 			t.Fatalf("timed out after %v waiting for %s", wait.Round(time.Second), what)
 		}
 		time.Sleep(interval)
