@@ -44,7 +44,7 @@ func commands() []*command {
 		lsCommand, getCommand, watchCommand, historyCommand, diffCommand,
 		createCommand, updateCommand, putCommand, editCommand, deleteCommand,
 		importCommand, exportCommand, txnCommand, compactCommand,
-		leaseCommand, endpointCommand, serverCommand, demoCommand,
+		leaseCommand, endpointCommand, serverCommand, uiCommand, demoCommand,
 		netobjCommand,
 		syncCommand,
 		topologyCommand,
