@@ -18,8 +18,8 @@ type leaseInspector interface {
 
 type leaseResult struct {
 	ID      string   `json:"id"`
-	Granted int64    `json:"granted"`   // seconds
-	TTL     int64    `json:"ttl"`       // seconds left
+	Granted int64    `json:"granted"` // seconds
+	TTL     int64    `json:"ttl"`     // seconds left
 	Keys    []string `json:"keys"`
 }
 
