@@ -273,3 +273,21 @@ func decode[T any](path, s string) (T, error) {
 	}
 	return v, nil
 }
+
+// Check reports whether path is a key of the kind (an entity's path) and,
+// if so, whether value decodes as a T and passes its Validate method: the
+// check every typed write makes, for tools that write raw values (the web
+// console) to make first.
+func (k *Kind[T]) Check(path, value string) (bool, error) {
+	if _, ok := k.ID(path); !ok {
+		return false, nil
+	}
+	v, err := decode[T](path, value)
+	if err != nil {
+		return true, err
+	}
+	if err := validate(v); err != nil {
+		return true, backend.WrapPath("validate", path, err)
+	}
+	return true, nil
+}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/sdpconfig/sdpconfig/entities/datasync"
+	"github.com/sdpconfig/sdpconfig/entities/topology"
 	"github.com/sdpconfig/sdpconfig/internal/ui"
 )
 
@@ -99,7 +101,9 @@ func (o *uiOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	opts := ui.Options{Config: c, ReadOnly: o.readOnly, Secure: o.tlsCert != ""}
+	opts := ui.Options{Config: c, ReadOnly: o.readOnly, Secure: o.tlsCert != "", Logger: o.g.tel.Logger,
+		Kinds: []ui.Checker{topology.DesiredTopologies, topology.AppliedRows, topology.Heartbeats, topology.DriftFlags,
+			datasync.Specs, datasync.Statuses, datasync.Requests}}
 	if o.auth {
 		opts.Password = s.Password
 	}

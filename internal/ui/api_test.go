@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -331,4 +332,27 @@ func TestEtcdPagesLeasesClusterOwnersControllers(t *testing.T) {
 	var ctl map[string][]any
 	k.ok("GET", "/api/controllers", nil, &ctl)
 	assert.Equal(t, len(ctl["topology"]), 0)
+}
+
+type limited struct {
+	N int `json:"n"`
+}
+
+func (l limited) Validate() error {
+	if l.N > 10 {
+		return errors.New("n is at most 10")
+	}
+	return nil
+}
+
+func TestPutChecksRegisteredKinds(t *testing.T) {
+	k := newConsole(t, nil, ui.Options{Kinds: []ui.Checker{config.MustKind[limited]("/lim")}})
+	code, body := k.do("PUT", "/api/key?path=/lim/a", map[string]any{"value": `{"n": 11}`, "modRevision": 0}, nil)
+	assert.Equal(t, code, http.StatusBadRequest)
+	assert.Assert(t, strings.Contains(body["error"].(string), "n is at most 10"), body)
+	assert.Assert(t, strings.Contains(body["error"].(string), "/lim/a"), body)
+	code, _ = k.do("PUT", "/api/key?path=/lim/a", map[string]any{"value": `{"n": "x"}`, "modRevision": 0, "raw": true}, nil)
+	assert.Equal(t, code, http.StatusBadRequest)
+	k.ok("PUT", "/api/key?path=/lim/a", map[string]any{"value": `{"n": 3}`, "modRevision": 0}, nil)
+	k.ok("PUT", "/api/key?path=/lim/a/state", map[string]any{"value": `{"n": 99}`, "modRevision": 0}, nil)
 }

@@ -38,6 +38,16 @@ type Options struct {
 	Secure bool
 	// Logger receives the console's logs; nil discards them.
 	Logger *slog.Logger
+	// Kinds check the values written on their paths (a config.Kind's
+	// decoding and Validate method) before the console writes them.
+	Kinds []Checker
+}
+
+// Checker is a typed path's value check: config.Kind has it. Check
+// reports whether path is one of its keys and, if so, why value is not a
+// valid one.
+type Checker interface {
+	Check(path, value string) (bool, error)
 }
 
 // Server is the console's HTTP handler. Close ends its event streams.

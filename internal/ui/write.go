@@ -40,6 +40,11 @@ func (s *Server) putKey(r *http.Request) (any, error) {
 	if !req.Raw && !json.Valid([]byte(req.Value)) {
 		return nil, badRequest("value of %s is not valid JSON: %v (send raw to store it as text)", path, jsonError(req.Value))
 	}
+	for _, k := range s.opts.Kinds {
+		if ok, err := k.Check(path, req.Value); ok && err != nil {
+			return nil, badRequest("%v", oneLine(err))
+		}
+	}
 	if len(req.Value) > maxValue {
 		return nil, badRequest("value of %s: %d bytes, over the console's limit of %d", path, len(req.Value), maxValue)
 	}
@@ -167,3 +172,6 @@ func jsonError(value string) error {
 	var v any
 	return json.Unmarshal([]byte(value), &v)
 }
+
+// oneLine makes err's message one line.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }

@@ -198,3 +198,15 @@ func setupTLS(t testing.TB, o *options) {
 	}
 	o.tlsFiles = f
 }
+
+// NewTLSFiles writes a fresh certificate authority, server and client
+// certificates (for 127.0.0.1 and localhost) into a temporary directory of
+// t, for tests of other TLS servers than etcd.
+func NewTLSFiles(t testing.TB) *TLSFiles {
+	t.Helper()
+	f, err := newTLSFiles(t.TempDir())
+	if err != nil {
+		t.Fatalf("sdptest: TLS files: %v", err)
+	}
+	return f
+}

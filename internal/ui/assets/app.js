@@ -341,11 +341,20 @@ async function applyChange(c) {
 // ---- Other pages.
 function cells(row, values) { row.replaceChildren(...values.map((v) => el("td", {}, v ?? ""))); return row; }
 
+let leaseTimer = null;
 async function loadLeases() {
   const body = $("leases").querySelector("tbody");
+  clearInterval(leaseTimer);
   try {
     const ls = await api("GET", "/api/leases");
-    body.replaceChildren(...ls.map((l) => cells(el("tr", { "data-lease": l.id }), [l.id, l.ttl + "s", l.granted + "s", l.keys.join(", ")])));
+    const started = Date.now();
+    body.replaceChildren(...ls.map((l) => cells(el("tr", { "data-lease": l.id, "data-ttl": l.ttl }), [l.id, l.ttl + "s", l.granted + "s", l.keys.join(", ")])));
+    // The TTLs count down; a lease kept alive gets its TTL back on reload.
+    leaseTimer = setInterval(() => {
+      if ($("page-leases").hidden) return clearInterval(leaseTimer);
+      const gone = Math.floor((Date.now() - started) / 1000);
+      for (const tr of body.children) tr.children[1].textContent = Math.max(Number(tr.dataset.ttl) - gone, 0) + "s";
+    }, 1000);
   } catch (e) { showError(e.message); }
 }
 
