@@ -35,7 +35,9 @@ func startUI(t *testing.T, h *harness, args ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- h.env("", &out, &errOut).run(ctx, append([]string{"ui", "--listen", freePort(t)}, args...)) }()
+	go func() {
+		done <- h.env("", &out, &errOut).run(ctx, append([]string{"ui", "--listen", freePort(t)}, args...))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		assert.Equal(t, <-done, 0, errOut.String())
