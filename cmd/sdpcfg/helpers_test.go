@@ -62,11 +62,12 @@ type result struct {
 func (h *harness) env(stdin string, out, errOut *syncBuffer) *env {
 	e := newEnv(strings.NewReader(stdin), out, errOut)
 	e.getenv = func(k string) string { return h.vars[k] }
-	e.open = func(ctx context.Context, s config.Settings, _ config.Options) (*config.Config, error) {
+	e.open = func(ctx context.Context, s config.Settings, opts config.Options) (*config.Config, error) {
 		h.mu.Lock()
 		h.settings = append(h.settings, s)
 		h.mu.Unlock()
-		return config.New(h.b, config.Options{Prefix: s.Prefix}), nil
+		return config.New(h.b, config.Options{Prefix: s.Prefix,
+			Registerer: opts.Registerer, TracerProvider: opts.TracerProvider, Logger: opts.Logger}), nil
 	}
 	if h.real {
 		e.open = config.OpenSettings

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net"
+	"net/http"
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/sdpconfig/sdpconfig/internal/telemetry/telemetrytest"
+	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
 
 // TestObserveFlagErrors checks that every long-running command refuses a
@@ -12,7 +18,7 @@ import (
 // error naming the flag and the value.
 func TestObserveFlagErrors(t *testing.T) {
 	h := newHarness(t)
-	for _, cmd := range [][]string{{"server", "--data-dir", t.TempDir()}, {"topology", "master"}, {"netobj", "run", "host-1", "--driver", "memory"}} {
+	for _, cmd := range [][]string{{"server", "--data-dir", t.TempDir()}, {"topology", "master"}, {"netobj", "run", "host-1", "--driver", "memory"}, {"sync", "serve", "demo"}} {
 		wantError(t, h.run(append(cmd, "--log-format", "xml")...), exitUsage, `log format "xml": want text or json`)
 		wantError(t, h.run(append(cmd, "--log-level", "loud")...), exitUsage, `log level "loud"`)
 		wantError(t, h.run(append(cmd, "--metrics-listen", "9464")...), exitUsage, `--metrics-listen "9464": want host:port`)
@@ -29,4 +35,38 @@ func TestMetricsListenInUse(t *testing.T) {
 	assert.NilError(t, err)
 	defer l.Close()
 	wantError(t, h.run("topology", "master", "--metrics-listen", l.Addr().String()), exitError, "metrics listener "+l.Addr().String())
+}
+
+// TestSyncServeExportsItsPasses runs the data-sync controller with
+// --metrics-listen and reads its passes, leadership and readiness from the
+// endpoint.
+func TestSyncServeExportsItsPasses(t *testing.T) {
+	h := newHarness(t)
+	loadSyncDemo(t, h)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- h.env("", &out, &errOut).run(ctx, []string{"sync", "serve", "demo", "--metrics-listen", "127.0.0.1:0"})
+	}()
+	defer func() {
+		cancel()
+		assert.Equal(t, <-done, 0, errOut.String())
+	}()
+	var addr string
+	sdptest.WaitForValue(t, "sync serve to print its metrics address", func() (bool, string) {
+		if m := metricsAt.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+		return addr != "", out.String() + errOut.String()
+	})
+	sdptest.WaitForValue(t, "a data-sync pass as leader", func() (bool, string) {
+		got := telemetrytest.Get(t, "http://"+addr+"/metrics")
+		return got["sdpconfig_datasync_reconcile_total"] >= 1 && got["sdpconfig_datasync_leader"] == 1 && got[`sdpconfig_datasync_items{state="Addition"}`] > 0,
+			fmt.Sprint(got["sdpconfig_datasync_reconcile_total"], got["sdpconfig_datasync_leader"])
+	})
+	resp, err := http.Get("http://" + addr + "/readyz")
+	assert.NilError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, resp.StatusCode, http.StatusOK)
 }
