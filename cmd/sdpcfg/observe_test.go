@@ -70,3 +70,38 @@ func TestSyncServeExportsItsPasses(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, resp.StatusCode, http.StatusOK)
 }
+
+// TestNetobjRunIsReadyAfterItsFirstPass runs a network-object controller
+// on the memory driver and waits for /readyz to say it caught up, with its
+// pass counted.
+func TestNetobjRunIsReadyAfterItsFirstPass(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- h.env("", &out, &errOut).run(ctx, []string{"netobj", "run", "host-1", "--driver", "memory", "--metrics-listen", "127.0.0.1:0"})
+	}()
+	defer func() {
+		cancel()
+		assert.Equal(t, <-done, 0, errOut.String())
+	}()
+	var addr string
+	sdptest.WaitForValue(t, "netobj run to print its metrics address", func() (bool, string) {
+		if m := metricsAt.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+		return addr != "", out.String() + errOut.String()
+	})
+	sdptest.WaitForValue(t, "/readyz to answer 200", func() (bool, string) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+	got := telemetrytest.Get(t, "http://"+addr+"/metrics")
+	assert.Assert(t, got["sdpconfig_netobj_reconcile_total"] >= 1)
+	assert.Equal(t, got["sdpconfig_netobj_leader"], 1.0)
+}
