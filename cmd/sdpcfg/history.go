@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sdpconfig/sdpconfig/backend"
+	"github.com/sdpconfig/sdpconfig/internal/keyhistory"
 )
 
 var historyCommand = &command{
@@ -81,78 +82,11 @@ func (o *historyOptions) run(ctx context.Context) error {
 }
 
 // keyHistory returns the changes to the key path that b still holds, in
-// order: a watch from the oldest retained revision, drained up to the
-// store's current revision (a progress request marks the end).
+// order, each request bounded by --timeout.
 func keyHistory(ctx context.Context, g *globalOptions, b backend.Backend, path string) ([]backend.Event, error) {
-	cctx, cancel := g.rpc(ctx)
-	now, err := b.Revision(cctx)
-	cancel()
-	if err != nil {
-		return nil, err
-	}
-	from := int64(1)
-	for range 3 { // a compaction between two tries moves the start again
-		evs, err := drainHistory(ctx, g, b, path, from, now)
-		var ce *compactedFrom
-		switch {
-		case err == nil:
-			return evs, nil
-		case errors.As(err, &ce) && ce.rev > from:
-			from = ce.rev
-		default:
-			return nil, err
-		}
-	}
-	return nil, fmt.Errorf("the store kept compacting while its history was read")
-}
-
-// drainHistory watches path from revision from and returns its events up
-// to revision now.
-func drainHistory(ctx context.Context, g *globalOptions, b backend.Backend, path string, from, now int64) ([]backend.Event, error) {
-	wctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	ws, err := b.Watch(wctx, []backend.Range{backend.Key(path)}, from)
-	if err != nil {
-		return nil, err
-	}
-	defer ws.Close()
-	// A stream that failed at once (its start compacted) refuses the
-	// request: its last response says why.
-	progressErr := ws.RequestProgress(wctx)
-	var evs []backend.Event
-	for resp := range ws.Responses() {
-		if resp.Err != nil {
-			if resp.CompactRevision > 0 {
-				return nil, &compactedFrom{rev: resp.CompactRevision, err: resp.Err}
-			}
-			return nil, resp.Err
-		}
-		for _, ev := range resp.Events {
-			if ev.KV.ModRevision <= now {
-				evs = append(evs, ev)
-			}
-		}
-		// A progress notification at now or later comes once every event
-		// up to it was delivered; an event at now is the last one wanted.
-		if n := len(resp.Events); (n == 0 && resp.Revision >= now) || (n > 0 && resp.Events[n-1].KV.ModRevision >= now) {
-			return evs, nil
-		}
-	}
-	if err := wctx.Err(); err != nil {
+	evs, _, err := keyhistory.Read(ctx, b, path, g.timeout)
+	if errors.Is(err, keyhistory.ErrTimeout) {
 		return nil, fmt.Errorf("reading the history within --timeout %v: %w", g.timeout, err)
 	}
-	if progressErr != nil {
-		return nil, progressErr
-	}
-	return nil, errors.New("the watch of the history ended early")
+	return evs, err
 }
-
-// compactedFrom is a watch that failed because its start was compacted:
-// rev is the first revision a watch may start from.
-type compactedFrom struct {
-	rev int64
-	err error
-}
-
-func (e *compactedFrom) Error() string { return e.err.Error() }
-func (e *compactedFrom) Unwrap() error { return e.err }

@@ -20,15 +20,8 @@ func (o *syncOptions) runSync(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	var spec datasync.Spec
-	if err := c.Txn(ctx, func(t *config.Txn) error {
-		var err error
-		spec, err = datasync.Specs.Get(t, name)
-		return err
-	}); err != nil {
-		if errors.Is(err, backend.ErrNotFound) {
-			return fmt.Errorf("no spec %q: %w (write one at %s)", name, backend.ErrNotFound, datasync.Specs.Path(name))
-		}
+	spec, err := loadSpec(ctx, c, name)
+	if err != nil {
 		return err
 	}
 	s, err := spec.Syncer(c, nil)
@@ -93,4 +86,18 @@ func (o *syncOptions) printStatus(name string, st datasync.Status, ops bool) err
 		}
 	})
 	return p.end()
+}
+
+// loadSpec reads the spec of synchronisation name.
+func loadSpec(ctx context.Context, c *config.Config, name string) (datasync.Spec, error) {
+	var spec datasync.Spec
+	err := c.Txn(ctx, func(t *config.Txn) error {
+		var err error
+		spec, err = datasync.Specs.Get(t, name)
+		return err
+	})
+	if errors.Is(err, backend.ErrNotFound) {
+		return spec, fmt.Errorf("no spec %q: %w (write one at %s)", name, backend.ErrNotFound, datasync.Specs.Path(name))
+	}
+	return spec, err
 }

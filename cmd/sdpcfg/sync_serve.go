@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/sdpconfig/sdpconfig/backend"
-	"github.com/sdpconfig/sdpconfig/config"
 	"github.com/sdpconfig/sdpconfig/entities/datasync"
 )
 
@@ -19,15 +16,8 @@ func (o *syncOptions) serve(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	var spec datasync.Spec
-	if err := c.Txn(ctx, func(t *config.Txn) error {
-		var err error
-		spec, err = datasync.Specs.Get(t, name)
-		return err
-	}); err != nil {
-		if errors.Is(err, backend.ErrNotFound) {
-			return fmt.Errorf("no spec %q: %w (write one at %s)", name, backend.ErrNotFound, datasync.Specs.Path(name))
-		}
+	spec, err := loadSpec(ctx, c, name)
+	if err != nil {
 		return err
 	}
 	s, err := spec.Syncer(c, obs.tel.Logger)
