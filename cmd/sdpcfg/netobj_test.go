@@ -65,7 +65,7 @@ func TestNetobjApplyLsStatus(t *testing.T) {
 	sdptest.WaitFor(t, "three objects applied", func() bool {
 		return strings.Count(h.ok("netobj", "status"), " system ") == 3
 	})
-	var sts []netobjStatusItem
+	var sts []netobj.StatusRow
 	assert.NilError(t, json.Unmarshal([]byte(h.ok("-o", "json", "netobj", "status", "host-1")), &sts))
 	assert.Equal(t, len(sts), 3)
 	assert.Assert(t, sts[0].Alive && sts[0].State == "system" && sts[0].AppliedAt != "", "%+v", sts[0])

@@ -12,13 +12,6 @@ import (
 	"github.com/sdpconfig/sdpconfig/txn"
 )
 
-// syncStatusRow is one synchronisation's status as status prints it.
-type syncStatusRow struct {
-	Name   string          `json:"name"`
-	Active bool            `json:"active"`
-	Status datasync.Status `json:"status"`
-}
-
 // status prints the status of every synchronisation, or of one.
 func (o *syncOptions) status(ctx context.Context) error {
 	c, err := o.g.open(ctx)
@@ -28,28 +21,15 @@ func (o *syncOptions) status(ctx context.Context) error {
 	defer c.Close()
 	cctx, cancel := o.g.rpc(ctx)
 	defer cancel()
-	var rows []syncStatusRow
+	name := ""
+	if len(o.args) == 1 {
+		name = o.args[0]
+	}
+	var rows []datasync.SyncStatus
 	err = c.Txn(cctx, func(t *config.Txn) error {
-		rows = nil
-		names, err := datasync.Statuses.List(t)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if len(o.args) == 1 && n != o.args[0] {
-				continue
-			}
-			st, err := datasync.Statuses.Get(t, n)
-			if err != nil {
-				return err
-			}
-			alive, err := datasync.Leaders.IsAlive(t, n)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, syncStatusRow{Name: n, Active: alive, Status: st})
-		}
-		return nil
+		var err error
+		rows, err = datasync.ReadStatuses(t, name)
+		return err
 	}, txn.WithMaxAttempts(8))
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ func TestSyncRunStatus(t *testing.T) {
 	assert.Assert(t, strings.HasPrefix(lines[1], "demo  "), out)
 	assert.Assert(t, strings.Contains(lines[1], "false"), out) // no active syncer
 
-	var rows []syncStatusRow
+	var rows []datasync.SyncStatus
 	assert.NilError(t, json.Unmarshal([]byte(h.ok("-o", "json", "sync", "status", "demo")), &rows))
 	assert.Equal(t, len(rows), 1)
 	assert.Equal(t, rows[0].Status.Runs, 3)

@@ -351,3 +351,36 @@ func RunOnce(ctx context.Context, c *config.Config, name string, s *Syncer, maxR
 	}
 	return st, err
 }
+
+// SyncStatus is a synchronisation's last status and whether a controller
+// holds its election key.
+type SyncStatus struct {
+	Name   string `json:"name"`
+	Active bool   `json:"active"`
+	Status Status `json:"status"`
+}
+
+// ReadStatuses reads the status of every synchronisation (name "") or of
+// one, sorted by name, in t.
+func ReadStatuses(t *config.Txn, name string) ([]SyncStatus, error) {
+	names, err := Statuses.List(t)
+	if err != nil {
+		return nil, err
+	}
+	var out []SyncStatus
+	for _, n := range names {
+		if name != "" && n != name {
+			continue
+		}
+		st, err := Statuses.Get(t, n)
+		if err != nil {
+			return nil, err
+		}
+		alive, err := Leaders.IsAlive(t, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SyncStatus{Name: n, Active: alive, Status: st})
+	}
+	return out, nil
+}

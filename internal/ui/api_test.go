@@ -14,6 +14,7 @@ import (
 
 	"github.com/sdpconfig/sdpconfig/backend"
 	"github.com/sdpconfig/sdpconfig/config"
+	"github.com/sdpconfig/sdpconfig/entities/netobj"
 	"github.com/sdpconfig/sdpconfig/internal/ui"
 	"github.com/sdpconfig/sdpconfig/testing/sdptest"
 )
@@ -329,9 +330,19 @@ func TestEtcdPagesLeasesClusterOwnersControllers(t *testing.T) {
 	assert.Equal(t, len(cl.Endpoints), 1)
 	assert.Assert(t, cl.Endpoints[0].Leader, "%+v", cl)
 
-	var ctl map[string][]any
+	assert.NilError(t, c.Txn(ctx, func(tx *config.Txn) error {
+		_, err := netobj.Paths{}.PutDesired(tx, "host-1", "", netobj.Interface("br0", netobj.TypeBridge))
+		return err
+	}))
+	var ctl struct {
+		Topology []any
+		Datasync []any
+		Netobj   []netobj.StatusRow
+	}
 	k.ok("GET", "/api/controllers", nil, &ctl)
-	assert.Equal(t, len(ctl["topology"]), 0)
+	assert.Equal(t, len(ctl.Topology), 0)
+	assert.Equal(t, len(ctl.Datasync), 0)
+	assert.DeepEqual(t, ctl.Netobj, []netobj.StatusRow{{Target: "host-1", Kind: netobj.KindInterface, ID: "br0", Desired: true, State: "pending"}})
 }
 
 type limited struct {

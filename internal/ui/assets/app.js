@@ -366,7 +366,7 @@ async function loadControllers() {
       a.applied?.applied_version_hash ?? "-", a.heartbeat ? "alive (gen " + a.heartbeat.generation + ")" : "none",
       a.drift ? a.drift.reason : "", a.applied?.last_error ?? ""])));
     $("ctl-datasync").querySelector("tbody").replaceChildren(...c.datasync.map((s) => cells(el("tr"), [s.name, String(s.active), s.status.finished, s.status.runs, s.status.changes, (s.status.operations || []).length, s.status.error || ""])));
-    $("ctl-netobj").querySelector("tbody").replaceChildren(...c.netobj.map((o) => cells(el("tr"), [o.target, String(o.alive), o.kind, o.id, o.state, o.appliedAt || "", o.lastError || ""])));
+    $("ctl-netobj").querySelector("tbody").replaceChildren(...c.netobj.map((o) => cells(el("tr"), [o.target, String(o.alive), o.kind || "-", o.id || "-", o.state, o.applied_at || "", o.last_error || ""])));
   } catch (e) { showError(e.message); }
 }
 
