@@ -250,3 +250,30 @@ func TestBrowserOtherPages(t *testing.T) {
 	br.waitText("#cluster", "leader")
 	br.screenshot("cluster")
 }
+
+// TestBrowserKeepsNumbersAsStored shows and saves a value with a float
+// written as 3600.0 and an integer beyond JavaScript's precision: both
+// stay exactly as stored.
+func TestBrowserKeepsNumbersAsStored(t *testing.T) {
+	br := newBrowser(t)
+	stored := "{\n  \"big\": 12345678901234567890,\n  \"max_length\": 3600.0\n}"
+	br.put("/eb/eb-1", stored)
+	br.run("open", chromedp.Navigate(br.url), chromedp.WaitVisible(chromedp.CSS(node("/eb"))),
+		chromedp.Click(chromedp.CSS(node("/eb"))), chromedp.WaitVisible(chromedp.CSS(node("/eb/eb-1"))),
+		chromedp.Click(chromedp.CSS(node("/eb/eb-1"))))
+	br.waitText("#value", "3600.0")
+	br.waitText("#value", "12345678901234567890")
+	rev := br.put("/eb/other", "{}")
+	br.run("edit and save unchanged", chromedp.Click(chromedp.CSS("#edit")), chromedp.WaitVisible(chromedp.CSS("#editor")),
+		chromedp.Click(chromedp.CSS("#save")), chromedp.WaitNotVisible(chromedp.CSS("#editor")))
+	sdptest.WaitForValue(t, "the save to commit", func() (bool, string) {
+		kv, _, err := br.b.Get(br.ctx, "/eb/eb-1", 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		return kv.ModRevision > rev, kv.Value
+	})
+	kv, _, err := br.b.Get(br.ctx, "/eb/eb-1", 0)
+	assert.NilError(t, err)
+	assert.Equal(t, kv.Value, stored)
+}

@@ -53,10 +53,11 @@ function setRevision(rev) {
 // ---- JSON with syntax highlighting, built from text nodes.
 function renderJSON(pre, text) {
   pre.replaceChildren();
-  let v;
-  try { v = JSON.parse(text); } catch { pre.append(text); pre.classList.remove("json"); return; }
+  try { JSON.parse(text); } catch { pre.append(text); pre.classList.remove("json"); return; }
   pre.classList.add("json");
-  const pretty = JSON.stringify(v, null, 2);
+  // The stored text itself, highlighted: re-encoding it in JavaScript
+  // would show 3600.0 as 3600 and round large integers.
+  const pretty = text;
   const re = /("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false)\b|\b(null)\b/g;
   let last = 0, m;
   while ((m = re.exec(pretty)) !== null) {
@@ -175,7 +176,8 @@ function renderOwner(k) {
 // ---- Edits: a compare on the mod revision the user saw.
 function startEdit(create) {
   $("editor-box").hidden = false;
-  $("editor").value = create ? "{}" : (state.selected.json ? JSON.stringify(JSON.parse(state.selected.value), null, 2) : state.selected.value);
+  // The stored text, unchanged: nothing is rewritten unless the user edits it.
+  $("editor").value = create ? "{}" : state.selected.value;
   $("raw").checked = !create && !state.selected.json;
   $("editor").focus();
 }
@@ -258,7 +260,7 @@ async function showHistory() {
 
 function prettyLines(v) {
   if (v.type === "DELETE") return ["(deleted)"];
-  try { return JSON.stringify(JSON.parse(v.value), null, 2).split("\n"); } catch { return v.value.split("\n"); }
+  return v.value.split("\n");
 }
 
 // showDiff lays out a line diff (longest common subsequence) of two
