@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gotest.tools/v3/assert"
@@ -112,7 +113,7 @@ func TestPrometheusScrapesServerControllerAndSDK(t *testing.T) {
 		`sdpconfig_mirror_revision_lag{job="master"}`:                            0,
 		`sum(sdpconfig_etcd_request_duration_seconds_count{job="sdk"}) > bool 0`: 1,
 	} {
-		sdptest.WaitForValue(t, fmt.Sprintf("Prometheus to answer %s with %v", query, want), func() (bool, string) {
+		sdptest.WaitForValueWithin(t, 3*time.Minute, fmt.Sprintf("Prometheus to answer %s with %v", query, want), func() (bool, string) {
 			v, ok := promQuery(t, prom, query)
 			if !ok {
 				return false, "not one sample"

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"gotest.tools/v3/assert"
@@ -69,13 +70,26 @@ func newBrowser(t *testing.T) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	// The first run starts the browser, for the life of bctx; later steps
+	// run on contexts derived from it with their own bound.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("browser: starting %s: %v", path, err)
+	}
 	return &browser{t: t, ctx: bctx, c: c, b: c.Backend(), url: srv.URL, dir: t.TempDir()}
 }
+
+// stepBound bounds one step of a browser test (a click and what it shows,
+// well under a second when all is well), so that a step that never ends
+// fails with what it awaited in minutes on a loaded machine, not at the
+// test binary's deadline.
+const stepBound = 2 * time.Minute
 
 // run runs actions, failing the test with what was awaited.
 func (br *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	br.t.Helper()
-	if err := chromedp.Do(br.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(br.ctx, min(stepBound, sdptest.Patience(br.t)))
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		br.t.Fatalf("browser: %s: %v", what, err)
 	}
 }
@@ -125,7 +139,7 @@ func (br *browser) text(sel string) string {
 // waitText waits until the text of sel contains want.
 func (br *browser) waitText(sel, want string) {
 	br.t.Helper()
-	sdptest.WaitForValue(br.t, fmt.Sprintf("%s to show %q", sel, want), func() (bool, string) {
+	sdptest.WaitForValueWithin(br.t, stepBound, fmt.Sprintf("%s to show %q", sel, want), func() (bool, string) {
 		s, err := chromedp.Run(br.ctx, chromedp.Evaluate[string](textJS(sel)))
 		if err != nil {
 			return false, err.Error()

@@ -25,7 +25,15 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 // timeout the failure names what was awaited and the last thing seen.
 func WaitForValue(t testing.TB, what string, cond func() (ok bool, seen string)) {
 	t.Helper()
-	wait := Patience(t)
+	WaitForValueWithin(t, Patience(t), what, cond)
+}
+
+// WaitForValueWithin is WaitForValue bounded by limit as well as by
+// Patience: for waits on steps that take well under a second, so that one
+// that never ends fails in minutes rather than at the binary's deadline.
+func WaitForValueWithin(t testing.TB, limit time.Duration, what string, cond func() (ok bool, seen string)) {
+	t.Helper()
+	wait := min(limit, Patience(t))
 	deadline := time.Now().Add(wait)
 	interval := time.Millisecond
 	for {

@@ -290,13 +290,14 @@ async function travel(rev) {
   state.atRev = rev;
   $("at-rev").value = rev || "";
   $("at-rev-live").hidden = !rev;
-  const banner = $("banner");
-  banner.hidden = !rev;
-  banner.textContent = rev ? `Viewing the store as it was at revision ${rev} (read-only).` : "";
   $("key").hidden = true;
   $("placeholder").hidden = false;
   setRevision(state.revision);
   await loadTree($("search").value || "/");
+  // The banner changes once the tree is the one of the revision shown.
+  const banner = $("banner");
+  banner.hidden = !rev;
+  banner.textContent = rev ? `Viewing the store as it was at revision ${rev} (read-only).` : "";
   if (rev && $("error").textContent.includes("compacted")) {
     banner.textContent = `Revision ${rev} has been compacted: the store no longer holds it.`;
   }
