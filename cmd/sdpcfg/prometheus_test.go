@@ -85,7 +85,7 @@ func TestPrometheusScrapesServerControllerAndSDK(t *testing.T) {
 	go func() {
 		watched <- w.Run(wctx, func(ctx context.Context, it *watcher.Iteration) error {
 			return it.Txn(ctx, func(tx *txn.Txn) error {
-				_, err := tx.List("/topology/", txn.ListOptions{})
+				_, err := tx.List(topology.DesiredTopologies.Prefix()+"/", txn.ListOptions{})
 				return err
 			})
 		})
@@ -100,12 +100,15 @@ func TestPrometheusScrapesServerControllerAndSDK(t *testing.T) {
 		assert.NilError(t, err)
 	}
 	for query, want := range map[string]float64{
-		`sum(up)`:                                                                3,
-		`etcd_server_has_leader{job="server"}`:                                   1,
-		`sdpconfig_txn_commits_total{job="sdk"}`:                                 agents,
-		`sdpconfig_txn_too_many_retries_total{job="sdk"}`:                        0,
-		`sdpconfig_watcher_revision_lag{job="sdk"}`:                              0,
-		`sdpconfig_watcher_loops{job="sdk"}`:                                     1,
+		`sum(up)`:                                         3,
+		`etcd_server_has_leader{job="server"}`:            1,
+		`sdpconfig_txn_commits_total{job="sdk"}`:          agents,
+		`sdpconfig_txn_too_many_retries_total{job="sdk"}`: 0,
+		`sdpconfig_watcher_revision_lag{job="sdk"}`:       0,
+		`sdpconfig_watcher_loops{job="sdk"}`:              1,
+		// The watcher reads the desired topologies: the pushes woke it.
+		`sdpconfig_watcher_wakes_total{job="sdk",reason="change"} > bool 0`:      1,
+		`sdpconfig_watcher_cache_keys{job="sdk"}`:                                agents,
 		`sdpconfig_topology_master_items{job="master",state="drifted"}`:          agents,
 		`sdpconfig_topology_master_reconcile_errors_total{job="master"}`:         0,
 		`sdpconfig_topology_master_leader{job="master"}`:                         1,

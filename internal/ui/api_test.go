@@ -232,6 +232,9 @@ func TestCloseEndsTheEventStreams(t *testing.T) {
 	for err == nil {
 		_, err = s.r.ReadString('\n')
 	}
+	// A stream asked for after Close is refused, not left running.
+	code, _ := k.do("GET", "/api/events?from=0", nil, nil)
+	assert.Equal(t, code, http.StatusServiceUnavailable)
 }
 
 func TestLoginSessions(t *testing.T) {

@@ -42,7 +42,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &httpError{http.StatusInternalServerError, "streaming not supported"})
 		return
 	}
-	s.wg.Add(1)
+	if !s.stream() {
+		writeError(w, &httpError{http.StatusServiceUnavailable, "the console is shutting down"})
+		return
+	}
 	defer s.wg.Done()
 	// The stream ends with the request, or when the Server closes.
 	ctx, cancel := context.WithCancel(r.Context())

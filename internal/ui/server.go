@@ -63,6 +63,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
+	closed   bool                 // Close was called: no new event stream
 	sessions map[string]time.Time // session id -> expiry
 }
 
@@ -105,9 +106,24 @@ func New(opts Options) (*Server, error) {
 
 // Close ends the event streams and waits for them.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 	return nil
+}
+
+// stream registers an event stream, unless the Server is closed: Close
+// waits for the streams it registered.
+func (s *Server) stream() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
 }
 
 // ServeHTTP implements http.Handler, with the headers every answer
